@@ -1,0 +1,127 @@
+# certsweep: plain, strict GNU make build.
+#
+#   make                      build ./certsweep
+#   make SANITIZER=address    build with AddressSanitizer (also: undefined)
+#   make test                 install missing packages (as root), build, run every test tier
+#   make demo                 install missing packages (as root), build, sweep a local loopback farm
+#   make bench                benchmark against nmap on a local farm (figures go in README.md)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# User CFLAGS/LDFLAGS are added to ours, never replace them.
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wwrite-strings -Wpointer-arith -Wcast-qual -Wvla -Wundef -Wnull-dereference \
+        -Wimplicit-fallthrough -Wno-unused-parameter
+
+OPT ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -I. \
+               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+BASE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(SANITIZER),address)
+  SAN_FLAGS := -fsanitize=address -fno-omit-frame-pointer
+else ifeq ($(SANITIZER),undefined)
+  SAN_FLAGS := -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else ifneq ($(SANITIZER),)
+  $(error SANITIZER must be address or undefined)
+endif
+
+# Objects of different builds never mix: each flavour has its own build folder.
+BUILD := build/$(if $(SANITIZER),$(SANITIZER),default)
+ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard core/*.c scanner/*.c analyzer/*.c store/*.c report/*.c))
+CLI_SRC := $(sort $(wildcard cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+LIBA := $(BUILD)/libcertsweep.a
+
+.PHONY: all deps test unit integration fuzz-smoke demo bench install uninstall clean check-warnings
+
+all: certsweep
+
+# ./certsweep always points at the last flavour built.
+certsweep: $(BUILD)/certsweep
+	ln -sf $(BUILD)/certsweep $@
+
+$(BUILD)/certsweep: $(CLI_OBJ) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(BASE_LIBS)
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -o $@ $< $(LIBA) \
+	    $(ALL_LDFLAGS) $(BASE_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+# Fuzz targets: built with a replay driver (tests/fuzz/driver.c) by default so they run anywhere;
+# `make FUZZ=libfuzzer CC=clang fuzz` links them with libFuzzer instead.
+ifeq ($(FUZZ),libfuzzer)
+  FUZZ_MAIN := -fsanitize=fuzzer
+else
+  FUZZ_MAIN := tests/fuzz/driver.c
+endif
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(FUZZ_MAIN) $(LIBA) $(ALL_LDFLAGS) $(BASE_LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# Installs what is missing on Debian 12 (apt-get as root); a no-op when all is there.
+deps:
+	@sh tools/deps.sh
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@sh tests/run-fuzz-smoke.sh $(FUZZ_BIN)
+
+integration: certsweep
+	@sh tests/integration/run.sh $(BUILD)/certsweep
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_BIN)
+	@sh tests/run-all.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh $(BUILD)/certsweep
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/bench.sh $(BUILD)/certsweep
+
+install: certsweep
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/certsweep $(DESTDIR)$(BINDIR)/certsweep
+	install -m 0644 doc/certsweep.1 $(DESTDIR)$(MANDIR)/man1/certsweep.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certsweep $(DESTDIR)$(MANDIR)/man1/certsweep.1
+
+clean:
+	rm -rf build certsweep

@@ -1,0 +1,39 @@
+/*
+ * cli.h: the command-line front end. main() owns every long-lived object (event base, store,
+ * analyzer, engine) and is the only code that exits. Each subcommand is a const descriptor in
+ * the table in main.c, one file per command.
+ *
+ * Exit codes (documented in the man page and README):
+ *   0  success
+ *   1  success, but findings at or above --fail-on were found
+ *   2  usage error (bad option, malformed target, unreadable input file)
+ *   3  runtime error (database, output file, resources)
+ *   130/143  interrupted by SIGINT/SIGTERM: everything gathered so far is stored
+ */
+#ifndef CS_CLI_H
+#define CS_CLI_H
+
+#include <stdint.h>
+
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+int cmd_scan(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_checks(int argc, char **argv);
+
+/* Option value parsers: print "certsweep: OPTION: reason" to stderr and return -1 when bad. */
+int opt_int(const char *opt, const char *val, long min, long max, long *out);
+/* Durations: "500", "500ms", "3s", "2m" -> milliseconds. */
+int opt_ms(const char *opt, const char *val, long min, long max, long *out);
+int opt_double(const char *opt, const char *val, double min, double max, double *out);
+/* Prints "certsweep: " + message to stderr, with hostile text made terminal-safe by the caller. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern const char certsweep_version[];
+
+#endif

@@ -1,0 +1,678 @@
+/*
+ * cmd_scan.c: `certsweep scan`: targets -> engine -> analyzer -> store + NDJSON + summary.
+ *
+ * Owns, for the duration of the command: the target set and iterator, the event base, the
+ * engine, the analyzer (with its certificate and chain caches), the store and the NDJSON file.
+ * Every result flows through on_result(): analysed once, written to the store (batched) and to
+ * the NDJSON stream, counted for the summary, then released by the engine.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "analyzer/analyzer.h"
+#include "cli/cli.h"
+#include "core/digestset.h"
+#include "core/text.h"
+#include "report/ndjson.h"
+#include "scanner/engine.h"
+#include "scanner/starttls.h"
+#include "scanner/targets.h"
+#include "store/store.h"
+
+#define MAX_FINDING_IDS 64
+
+struct finding_count {
+	const char *id;            /* static storage (check descriptor) */
+	enum severity sev;         /* highest seen */
+	uint64_t n;
+};
+
+/* Everything one scan run owns; lives on cmd_scan's stack. */
+struct scan_run {
+	struct analyzer *az;
+	struct store *st;
+	int64_t scan_id;
+	FILE *json;                /* NULL, stdout, or an owned file */
+	const char *json_path;
+	struct engine *eng;
+	struct event_base *base;
+	struct event *progress;
+	int quiet;
+	int fail_on;               /* severity threshold for exit 1, -1 = never */
+	int worst;                 /* highest severity seen, -1 = none */
+	int signo;                 /* signal that interrupted the run, 0 = none */
+	int fatal;                 /* a store or output failure stopped the run */
+	char fatal_msg[300];
+	double t0;
+	uint64_t status_count[EP_STATUS_COUNT];
+	struct finding_count fc[MAX_FINDING_IDS];
+	size_t nfc;
+	struct digestset *certs;
+	int progress_shown;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void count_finding(struct scan_run *r, const struct finding *f)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfc; i++)
+		if (strcmp(r->fc[i].id, f->id) == 0)
+			break;
+	if (i == r->nfc) {
+		if (r->nfc == MAX_FINDING_IDS)
+			return;
+		r->fc[r->nfc].id = f->id;
+		r->fc[r->nfc].sev = f->severity;
+		r->nfc++;
+	}
+	r->fc[i].n++;
+	if ((int)f->severity > (int)r->fc[i].sev)
+		r->fc[i].sev = f->severity;
+	if ((int)f->severity > r->worst)
+		r->worst = (int)f->severity;
+}
+
+static void stop_fatal(struct scan_run *r, const char *what, const char *why)
+{
+	if (r->fatal)
+		return;
+	r->fatal = 1;
+	snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s: %s", what, why);
+	engine_stop(r->eng);
+}
+
+static void on_result(void *arg, const struct observation *obs)
+{
+	struct scan_run *r = arg;
+	struct analysis *an = analyze(r->az, obs);
+
+	if (an == NULL) {
+		stop_fatal(r, "analysis", "out of memory");
+		return;
+	}
+	if (r->st != NULL && store_add_result(r->st, r->scan_id, obs, an) != 0)
+		stop_fatal(r, "cannot write to the database", store_errmsg(r->st));
+	if (r->json != NULL && ndjson_write(r->json, obs, an) != 0)
+		stop_fatal(r, r->json_path, strerror(errno));
+	r->status_count[obs->status < EP_STATUS_COUNT ? obs->status : EP_HANDSHAKE_FAILED]++;
+	for (size_t i = 0; i < an->n_certs; i++)
+		digestset_add(r->certs, an->certs[i]->sha256);
+	for (size_t i = 0; i < an->n_findings; i++)
+		count_finding(r, &an->findings[i]);
+	analysis_free(an);
+}
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+	if (s < 0 || s > 360000)
+		snprintf(buf, len, "--");
+	else if (s >= 3600)
+		snprintf(buf, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, len, "%ds", (int)s);
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+	struct scan_run *r = arg;
+	struct engine_stats s;
+	double el = now_s() - r->t0, rate, eta = -1;
+	char etas[16];
+
+	engine_get_stats(r->eng, &s);
+	rate = el > 0 ? (double)s.done / el : 0;
+	if (rate > 0 && s.total >= s.done)
+		eta = (double)(s.total - s.done) / rate;
+	fmt_duration(etas, sizeof(etas), eta);
+	fprintf(stderr, "\r\033[K%llu/%llu done (%.1f%%), %.0f/s, ETA %s, %llu in flight, %llu TLS endpoints",
+	        (unsigned long long)s.done, (unsigned long long)s.total,
+	        s.total ? 100.0 * (double)s.done / (double)s.total : 100.0, rate, etas,
+	        (unsigned long long)s.in_flight, (unsigned long long)s.tls);
+	fflush(stderr);
+	r->progress_shown = 1;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct scan_run *r = arg;
+
+	if (r->signo == 0)
+		r->signo = (int)sig;
+	engine_stop(r->eng);
+}
+
+static const char *usage_text =
+	"usage: certsweep scan [OPTIONS] TARGET...\n"
+	"\n"
+	"Targets: 192.0.2.1  192.0.2.0/24  192.0.2.1-192.0.2.50  192.0.2.1-50  2001:db8::/120\n"
+	"         host.example.com  host:8443  [2001:db8::1]:8443\n"
+	"\n"
+	"Targets and ports:\n"
+	"  -p, --ports LIST            ports, e.g. 443,8443,9000-9010 (default 443)\n"
+	"  -t, --targets FILE          targets file, '-' for stdin: one per line, or CSV\n"
+	"                              target,port,sni,starttls\n"
+	"  -x, --exclude SPEC          exclude an address, CIDR block or range (repeatable)\n"
+	"      --exclude-file FILE     exclusions, one per line\n"
+	"      --sni NAME              send this SNI to every endpoint\n"
+	"      --starttls PROTO        none (default), auto, or one of: smtp imap pop3 ftp ldap\n"
+	"                              xmpp postgres mysql\n"
+	"      --seed N                permutation seed (default: random)\n"
+	"Engine:\n"
+	"  -c, --concurrency N         connections in flight (default 1000, up to 65000)\n"
+	"  -r, --rate N                new connections per second (default: unlimited)\n"
+	"      --connect-timeout T     TCP connect timeout (default 3s; 500ms, 3s, 3000)\n"
+	"      --timeout T             STARTTLS + TLS handshake timeout (default 5s)\n"
+	"      --retries N             extra attempts after a timeout (default 1)\n"
+	"      --resolver IP[:PORT]    DNS server for hostnames (default: /etc/resolv.conf)\n"
+	"      --hosts-file FILE       hosts file for hostnames (default: /etc/hosts)\n"
+	"Analysis:\n"
+	"      --ca-file FILE          trust these roots instead of the system store\n"
+	"      --ca-path DIR           trust this hashed directory instead of the system store\n"
+	"      --preferred-ca TEXT     preferred CA issuer/subject pattern (repeatable;\n"
+	"                              replaces the default Comodo/Sectigo family)\n"
+	"      --preferred-fingerprint HEX  preferred CA certificate SHA-256 (repeatable)\n"
+	"      --preferred-ca-file FILE     patterns (pattern:TEXT, sha256:HEX) or ca-families.tsv\n"
+	"      --expiring-critical DAYS     cert.expiring is critical at or below (default 7)\n"
+	"      --expiring-high DAYS         cert.expiring is high at or below (default 30)\n"
+	"Output:\n"
+	"      --db FILE               SQLite inventory (default ./certsweep.db)\n"
+	"      --name NAME             name this sweep (reports and diffs group by it)\n"
+	"      --json FILE             one JSON record per endpoint (NDJSON), '-' for stdout\n"
+	"      --fail-on SEVERITY      exit 1 when a finding at or above it is found\n"
+	"                              (info, low, medium, high, critical)\n"
+	"  -q, --quiet                 no progress and no summary\n"
+	"  -h, --help\n"
+	"\n"
+	"Exit: 0 ok, 1 findings at or above --fail-on, 2 usage, 3 runtime error, 130/143 interrupted.\n";
+
+enum {
+	O_EXCLUDE_FILE = 256, O_SNI, O_STARTTLS, O_SEED, O_CONNECT_TIMEOUT, O_TIMEOUT, O_RETRIES,
+	O_RESOLVER, O_HOSTS_FILE, O_CA_FILE, O_CA_PATH, O_PREF_CA, O_PREF_FP, O_PREF_FILE, O_EXP_CRIT,
+	O_EXP_HIGH, O_DB, O_NAME, O_JSON, O_FAIL_ON,
+};
+
+static const struct option long_opts[] = {
+	{ "ports", required_argument, NULL, 'p' },
+	{ "targets", required_argument, NULL, 't' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "exclude-file", required_argument, NULL, O_EXCLUDE_FILE },
+	{ "sni", required_argument, NULL, O_SNI },
+	{ "starttls", required_argument, NULL, O_STARTTLS },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "retries", required_argument, NULL, O_RETRIES },
+	{ "resolver", required_argument, NULL, O_RESOLVER },
+	{ "hosts-file", required_argument, NULL, O_HOSTS_FILE },
+	{ "ca-file", required_argument, NULL, O_CA_FILE },
+	{ "ca-path", required_argument, NULL, O_CA_PATH },
+	{ "preferred-ca", required_argument, NULL, O_PREF_CA },
+	{ "preferred-fingerprint", required_argument, NULL, O_PREF_FP },
+	{ "preferred-ca-file", required_argument, NULL, O_PREF_FILE },
+	{ "expiring-critical", required_argument, NULL, O_EXP_CRIT },
+	{ "expiring-high", required_argument, NULL, O_EXP_HIGH },
+	{ "db", required_argument, NULL, O_DB },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "json", required_argument, NULL, O_JSON },
+	{ "fail-on", required_argument, NULL, O_FAIL_ON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Raises the open-file limit to what --concurrency needs (or as far as allowed). */
+static int fit_concurrency(int want)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need) {
+		int fit = rl.rlim_cur > 128 ? (int)(rl.rlim_cur - 64) : 64;
+		cli_err("warning: the open-file limit (%llu) allows only %d connections at once; "
+		        "raise it with 'ulimit -n' for --concurrency %d",
+		        (unsigned long long)rl.rlim_cur, fit, want);
+		return fit;
+	}
+	return want;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t seed = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &seed, sizeof(seed)) != (ssize_t)sizeof(seed))
+			seed = 0;
+		close(fd);
+	}
+	if (seed == 0)
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
+/* The command line as one string, stored with the scan. */
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (s == NULL)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int sev_cmp_desc(const void *a, const void *b)
+{
+	const struct finding_count *x = a, *y = b;
+
+	if (x->sev != y->sev)
+		return (int)y->sev - (int)x->sev;
+	return strcmp(x->id, y->id);
+}
+
+static void print_summary(struct scan_run *r, const struct engine_stats *s, const char *db_path,
+                          int64_t scan_id)
+{
+	FILE *out = r->json == stdout ? stderr : stdout;
+	char dur[16];
+
+	fmt_duration(dur, sizeof(dur), now_s() - r->t0);
+	fprintf(out, "\ncertsweep: scan %lld %s in %s (%.1f s)\n", (long long)scan_id,
+	        r->signo ? "interrupted" : r->fatal ? "stopped" : "finished", dur, now_s() - r->t0);
+	fprintf(out, "  endpoints tried     %llu\n", (unsigned long long)s->done);
+	fprintf(out, "  open (TCP)          %llu\n", (unsigned long long)s->open);
+	fprintf(out, "  TLS                 %llu\n", (unsigned long long)s->tls);
+	fprintf(out, "  unique certificates %zu\n", digestset_count(r->certs));
+	fprintf(out, "  status:");
+	for (int i = 0; i < EP_STATUS_COUNT; i++)
+		if (r->status_count[i] > 0)
+			fprintf(out, " %s %llu", ep_status_name(i), (unsigned long long)r->status_count[i]);
+	fprintf(out, "\n");
+	qsort(r->fc, r->nfc, sizeof(r->fc[0]), sev_cmp_desc);
+	if (r->nfc == 0)
+		fprintf(out, "  findings: none\n");
+	else
+		fprintf(out, "  findings (endpoints x certificates affected):\n");
+	for (size_t i = 0; i < r->nfc; i++)
+		fprintf(out, "    %-8s  %-28s %llu\n", severity_name(r->fc[i].sev), r->fc[i].id,
+		        (unsigned long long)r->fc[i].n);
+	if (db_path != NULL) {
+		char safe[512];
+		text_terminal(safe, sizeof(safe), db_path);
+		fprintf(out, "  inventory: %s (scan %lld); 'certsweep report --db %s' for the CSV\n", safe,
+		        (long long)scan_id, safe);
+	}
+}
+
+struct scan_opts {
+	struct portlist ports;
+	const char *ports_spec;
+	uint64_t seed;
+	int have_seed;
+	struct engine_config ecfg;
+	struct analyzer_config acfg;
+	struct ca_policy *policy; /* owned when custom */
+	const char *db_path, *name, *json_path;
+	int fail_on, quiet;
+};
+
+static int policy_for(struct scan_opts *o)
+{
+	if (o->policy == NULL && (o->policy = ca_policy_new("custom")) == NULL) {
+		cli_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses options into o and the target set; returns EXIT_OK or an exit code. */
+static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct target_set *ts)
+{
+	char err[512];
+	long v;
+	double d;
+	int ch, ntargets = 0;
+	const char *exclude_files[16];
+	int nexclude_files = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:t:x:c:r:qh", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': o->ports_spec = optarg; break;
+		case 't':
+			if (targets_load_file(ts, optarg, 0, err, sizeof(err)) != 0) {
+				cli_err("%s", err);
+				return EXIT_USAGE;
+			}
+			ntargets++;
+			break;
+		case 'x':
+			if (targets_add_exclude(ts, optarg, err, sizeof(err)) != 0) {
+				cli_err("--exclude: %s", err);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_EXCLUDE_FILE:
+			if (nexclude_files == 16) {
+				cli_err("--exclude-file: at most 16 files");
+				return EXIT_USAGE;
+			}
+			exclude_files[nexclude_files++] = optarg;
+			break;
+		case O_SNI: o->ecfg.sni = optarg; break;
+		case O_STARTTLS:
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "none") != 0 && starttls_find(optarg) == NULL) {
+				cli_err("--starttls: unknown protocol \"%.40s\" (none, auto, smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql)", optarg);
+				return EXIT_USAGE;
+			}
+			o->ecfg.starttls = optarg;
+			break;
+		case O_SEED:
+			if (opt_int("--seed", optarg, 0, LONG_MAX, &v) != 0)
+				return EXIT_USAGE;
+			o->seed = (uint64_t)v;
+			o->have_seed = 1;
+			break;
+		case 'c':
+			if (opt_int("--concurrency", optarg, 1, 65000, &v) != 0)
+				return EXIT_USAGE;
+			o->ecfg.concurrency = (int)v;
+			break;
+		case 'r':
+			if (opt_double("--rate", optarg, 0.01, 10e6, &d) != 0)
+				return EXIT_USAGE;
+			o->ecfg.rate = d;
+			break;
+		case O_CONNECT_TIMEOUT:
+			if (opt_ms("--connect-timeout", optarg, 10, 600000, &v) != 0)
+				return EXIT_USAGE;
+			o->ecfg.connect_timeout_ms = (int)v;
+			break;
+		case O_TIMEOUT:
+			if (opt_ms("--timeout", optarg, 10, 600000, &v) != 0)
+				return EXIT_USAGE;
+			o->ecfg.handshake_timeout_ms = (int)v;
+			break;
+		case O_RETRIES:
+			if (opt_int("--retries", optarg, 0, 10, &v) != 0)
+				return EXIT_USAGE;
+			o->ecfg.retries = (int)v;
+			break;
+		case O_RESOLVER: o->ecfg.resolver = optarg; break;
+		case O_HOSTS_FILE:
+			if (access(optarg, R_OK) != 0) {
+				cli_err("--hosts-file: cannot read %.200s: %s", optarg, strerror(errno));
+				return EXIT_USAGE;
+			}
+			o->ecfg.hosts_file = optarg;
+			break;
+		case O_CA_FILE: o->acfg.ca_file = optarg; break;
+		case O_CA_PATH: o->acfg.ca_path = optarg; break;
+		case O_PREF_CA:
+			if (policy_for(o) != 0 || ca_policy_add_pattern(o->policy, optarg) != 0) {
+				cli_err("--preferred-ca: bad pattern \"%.80s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_PREF_FP:
+			if (policy_for(o) != 0 || ca_policy_add_fingerprint(o->policy, optarg) != 0) {
+				cli_err("--preferred-fingerprint: \"%.80s\" is not a SHA-256 fingerprint (64 hex digits)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_PREF_FILE:
+			if (policy_for(o) != 0 || ca_policy_load_file(o->policy, optarg, err, sizeof(err)) != 0) {
+				cli_err("--preferred-ca-file: %s", err);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_EXP_CRIT:
+			if (opt_int("--expiring-critical", optarg, 0, 3650, &v) != 0)
+				return EXIT_USAGE;
+			o->acfg.expiring_critical_days = (int)v;
+			break;
+		case O_EXP_HIGH:
+			if (opt_int("--expiring-high", optarg, 0, 3650, &v) != 0)
+				return EXIT_USAGE;
+			o->acfg.expiring_high_days = (int)v;
+			break;
+		case O_DB: o->db_path = optarg; break;
+		case O_NAME: o->name = optarg; break;
+		case O_JSON: o->json_path = optarg; break;
+		case O_FAIL_ON:
+			if ((o->fail_on = severity_from_name(optarg)) < 0) {
+				cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q': o->quiet = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		default:
+			fputs("Try 'certsweep scan --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (int i = 0; i < nexclude_files; i++)
+		if (targets_load_file(ts, exclude_files[i], 1, err, sizeof(err)) != 0) {
+			cli_err("%s", err);
+			return EXIT_USAGE;
+		}
+	for (int i = optind; i < argc; i++, ntargets++)
+		if (targets_add(ts, argv[i], 0, NULL, NULL, err, sizeof(err)) != 0) {
+			cli_err("%s", err);
+			return EXIT_USAGE;
+		}
+	if (ntargets == 0) {
+		cli_err("no targets (give addresses, ranges or names, or --targets FILE)");
+		fputs("Try 'certsweep scan --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (o->acfg.expiring_critical_days > o->acfg.expiring_high_days) {
+		cli_err("--expiring-critical (%d) must not exceed --expiring-high (%d)",
+		        o->acfg.expiring_critical_days, o->acfg.expiring_high_days);
+		return EXIT_USAGE;
+	}
+	if (portlist_parse(&o->ports, o->ports_spec, err, sizeof(err)) != 0) {
+		cli_err("--ports: %s", err);
+		return EXIT_USAGE;
+	}
+	if (targets_finalize(ts, &o->ports, o->have_seed ? o->seed : random_seed(), err, sizeof(err)) != 0) {
+		cli_err("%s", err);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_opts o;
+	struct scan_run r;
+	struct target_set *ts = targets_new();
+	struct target_iter it;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct engine_stats stats;
+	struct scan_totals totals;
+	char err[512];
+	char *args = NULL;
+	int rc = EXIT_RUNTIME, prc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	r.worst = -1;
+	engine_config_defaults(&o.ecfg);
+	o.acfg.expiring_critical_days = 7;
+	o.acfg.expiring_high_days = 30;
+	o.ports_spec = "443";
+	o.db_path = "certsweep.db";
+	o.fail_on = -1;
+	if (ts == NULL) {
+		cli_err("out of memory");
+		goto out;
+	}
+	prc = parse_scan_args(argc, argv, &o, ts);
+	if (prc != EXIT_OK) {
+		rc = prc < 0 ? EXIT_OK : prc;
+		goto out;
+	}
+	r.quiet = o.quiet;
+	r.fail_on = o.fail_on;
+	o.acfg.policy = o.policy; /* NULL: the default family */
+	r.az = analyzer_new(&o.acfg, err, sizeof(err));
+	if (r.az == NULL) {
+		cli_err("%s", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((r.certs = digestset_new()) == NULL) {
+		cli_err("out of memory");
+		goto out;
+	}
+	if (o.json_path != NULL) {
+		r.json_path = o.json_path;
+		if (strcmp(o.json_path, "-") == 0) {
+			r.json = stdout;
+		} else if ((r.json = fopen(o.json_path, "w")) == NULL) {
+			cli_err("--json: cannot write %.200s: %s", o.json_path, strerror(errno));
+			goto out;
+		}
+	}
+	r.st = store_open(o.db_path, err, sizeof(err));
+	if (r.st == NULL) {
+		cli_err("%s", err);
+		goto out;
+	}
+	args = join_args(argc, argv);
+	if (store_scan_begin(r.st, o.name, args != NULL ? args : "", &r.scan_id) != 0) {
+		cli_err("cannot start a scan in %s: %s", o.db_path, store_errmsg(r.st));
+		goto out;
+	}
+	o.ecfg.concurrency = fit_concurrency(o.ecfg.concurrency);
+	r.base = event_base_new();
+	if (r.base == NULL) {
+		cli_err("cannot create the event loop");
+		goto out;
+	}
+	targets_iter_init(&it, ts, 0, 1, 0);
+	r.eng = engine_new(r.base, &o.ecfg, ts, &it, on_result, &r, err, sizeof(err));
+	if (r.eng == NULL) {
+		cli_err("%s", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
+	sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
+	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) != 0 ||
+	    evsignal_add(sigterm, NULL) != 0) {
+		cli_err("cannot install signal handlers");
+		goto out;
+	}
+	if (!o.quiet && isatty(STDERR_FILENO)) {
+		struct timeval half = { 0, 500000 };
+		r.progress = event_new(r.base, -1, EV_PERSIST, on_progress, &r);
+		if (r.progress != NULL)
+			event_add(r.progress, &half);
+	}
+	r.t0 = now_s();
+	engine_start(r.eng);
+	if (!engine_finished(r.eng) && !r.fatal && !r.signo)
+		event_base_dispatch(r.base);
+	if (r.progress_shown) {
+		on_progress(-1, 0, &r);
+		fputc('\n', stderr);
+	}
+	engine_get_stats(r.eng, &stats);
+	totals.endpoints = stats.done;
+	totals.open = stats.open;
+	totals.tls = stats.tls;
+	totals.unique_certs = digestset_count(r.certs);
+	if (r.json != NULL && fflush(r.json) != 0 && !r.fatal) {
+		r.fatal = 1;
+		snprintf(r.fatal_msg, sizeof(r.fatal_msg), "%s: %s", o.json_path, strerror(errno));
+	}
+	if (store_scan_end(r.st, r.scan_id, &totals,
+	                   r.signo || r.fatal ? "interrupted" : "done") != 0 && !r.fatal) {
+		r.fatal = 1;
+		snprintf(r.fatal_msg, sizeof(r.fatal_msg), "cannot finish the scan in %s: %s", o.db_path,
+		         store_errmsg(r.st));
+	}
+	if (!o.quiet)
+		print_summary(&r, &stats, o.db_path, r.scan_id);
+	if (r.fatal) {
+		cli_err("%s", r.fatal_msg);
+		rc = EXIT_RUNTIME;
+	} else if (r.signo) {
+		cli_err("interrupted by signal %d: %llu results stored, scan %lld marked interrupted", r.signo,
+		        (unsigned long long)stats.done, (long long)r.scan_id);
+		rc = 128 + r.signo;
+	} else if (r.fail_on >= 0 && r.worst >= r.fail_on) {
+		rc = EXIT_FINDINGS;
+	} else {
+		rc = EXIT_OK;
+	}
+out:
+	if (r.progress != NULL)
+		event_free(r.progress);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	engine_free(r.eng);
+	if (r.base != NULL)
+		event_base_free(r.base);
+	if (r.st != NULL && store_close(r.st) != 0 && rc == EXIT_OK) {
+		cli_err("cannot close the database cleanly");
+		rc = EXIT_RUNTIME;
+	}
+	if (r.json != NULL && r.json != stdout && fclose(r.json) != 0 && rc == EXIT_OK) {
+		cli_err("--json: write error on %.200s", o.json_path);
+		rc = EXIT_RUNTIME;
+	}
+	analyzer_free(r.az);
+	ca_policy_free(o.policy);
+	digestset_free(r.certs);
+	portlist_free(&o.ports);
+	targets_free(ts);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * main.c: certsweep's entry point: finds the subcommand in the table and runs it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("certsweep %s\n", certsweep_version);
+	return EXIT_OK;
+}
+
+static const struct command commands[] = {
+	{ "scan", "sweep targets and store every certificate and finding", cmd_scan },
+	{ "report", "write a report of a stored sweep (csv)", cmd_report },
+	{ "checks", "list the checks and their finding IDs", cmd_checks },
+	{ "version", "print the version", cmd_version },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: certsweep COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'certsweep COMMAND --help' for a command's options; 'man certsweep' for more.\n");
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write is an error code, not a death */
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(argc, argv);
+	if (strcmp(argv[1], "--list-checks") == 0)
+		return cmd_checks(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_err("unknown command \"%.40s\" (try 'certsweep --help')", argv[1]);
+	return EXIT_USAGE;
+}

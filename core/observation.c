@@ -1,0 +1,95 @@
+/* observation.c: lifetime and small setters of the pipeline's data model (see observation.h). */
+#include "core/observation.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[EP_STATUS_COUNT] = {
+	[EP_OK] = "ok",
+	[EP_REFUSED] = "refused",
+	[EP_TIMEOUT] = "timeout",
+	[EP_RESET] = "reset",
+	[EP_NOT_TLS] = "not_tls",
+	[EP_HANDSHAKE_FAILED] = "handshake_failed",
+	[EP_STARTTLS_FAILED] = "starttls_failed",
+	[EP_DNS_FAILED] = "dns_failed",
+};
+
+const char *ep_status_name(enum ep_status s)
+{
+	if ((unsigned)s >= EP_STATUS_COUNT)
+		return "unknown";
+	return status_names[s];
+}
+
+int ep_status_from_name(const char *name)
+{
+	for (int i = 0; i < EP_STATUS_COUNT; i++)
+		if (strcmp(status_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+struct observation *obs_new(void)
+{
+	struct observation *o = calloc(1, sizeof(*o));
+
+	if (o == NULL)
+		return NULL;
+	o->ms_connect = o->ms_starttls = o->ms_handshake = o->ms_total = -1;
+	return o;
+}
+
+void obs_free(struct observation *o)
+{
+	if (o == NULL)
+		return;
+	for (size_t i = 0; i < o->chain_len; i++)
+		free(o->chain[i].der);
+	free(o->host);
+	free(o->sni);
+	free(o);
+}
+
+void obs_set_error(struct observation *o, enum ep_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->status = st;
+	va_start(ap, fmt);
+	vsnprintf(o->error, sizeof(o->error), fmt, ap);
+	va_end(ap);
+}
+
+int obs_add_cert(struct observation *o, const unsigned char *der, size_t len)
+{
+	unsigned char *copy;
+
+	if (o->chain_len >= OBS_MAX_CHAIN) {
+		o->chain_truncated = 1;
+		return -1;
+	}
+	if (len == 0 || len > OBS_MAX_CERT_DER)
+		return -1;
+	copy = malloc(len);
+	if (copy == NULL)
+		return -1;
+	memcpy(copy, der, len);
+	o->chain[o->chain_len].der = copy;
+	o->chain[o->chain_len].len = len;
+	o->chain_len++;
+	return 0;
+}
+
+int obs_set_str(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (src != NULL && (copy = strdup(src)) == NULL)
+		return -1;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}

@@ -1,0 +1,110 @@
+/* ndjson.c: the per-endpoint JSON record (schema in ndjson.h), built with jansson. */
+#include "report/ndjson.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "core/text.h"
+
+void iso8601_utc(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "invalid");
+}
+
+/* A JSON string from hostile text; "" for NULL. */
+static json_t *jstr(const char *s)
+{
+	char *clean = text_utf8_dup(s);
+	json_t *j;
+
+	if (clean == NULL)
+		return NULL;
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? jstr(s) : json_null();
+}
+
+static json_t *jms(double ms)
+{
+	return ms < 0 ? json_null() : json_real((double)(long long)(ms * 1000) / 1000.0);
+}
+
+static json_t *cert_json(size_t pos, const struct certinfo *ci)
+{
+	char nb[32], na[32];
+	json_t *sans = json_array();
+
+	iso8601_utc(nb, sizeof(nb), ci->not_before);
+	iso8601_utc(na, sizeof(na), ci->not_after);
+	for (size_t i = 0; sans != NULL && i < ci->n_sans; i++)
+		json_array_append_new(sans, jstr(ci->sans[i]));
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:s, s:o*}",
+	                 "position", (json_int_t)pos, "sha256", ci->sha256_hex, "sha1", ci->sha1_hex,
+	                 "subject", jstr(ci->subject), "issuer", jstr(ci->issuer),
+	                 "serial", jstr(ci->serial_hex), "not_before", nb, "not_after", na,
+	                 "key_type", ci->key_type, "key_bits", ci->key_bits, "sig_alg", ci->sig_alg,
+	                 "sans", sans);
+}
+
+static json_t *findings_json(const struct analysis *an)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && an != NULL && i < an->n_findings; i++) {
+		const struct finding *f = &an->findings[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s, s:o}", "id", f->id,
+		                                     "severity", severity_name(f->severity),
+		                                     "message", jstr(f->message), "fix", f->fix ? f->fix : "",
+		                                     "cert_position", f->cert_pos < 0 ? json_null()
+		                                                                      : json_integer(f->cert_pos)));
+	}
+	return arr;
+}
+
+int ndjson_write(FILE *out, const struct observation *obs, const struct analysis *an)
+{
+	char when[32];
+	json_t *root, *chain = json_array(), *validation = json_null();
+	int rc = -1;
+
+	iso8601_utc(when, sizeof(when), obs->started);
+	for (size_t i = 0; chain != NULL && an != NULL && i < an->n_certs; i++)
+		json_array_append_new(chain, cert_json(i, an->certs[i]));
+	if (an != NULL && an->n_certs > 0)
+		validation = json_pack("{s:b, s:o, s:b, s:o, s:b, s:i}", "trusted", an->verified,
+		                       "error", jstr_or_null(an->verify_error),
+		                       "hostname_checked", an->hostname_checked,
+		                       "hostname_ok", an->hostname_checked ? json_boolean(an->hostname_ok)
+		                                                          : json_null(),
+		                       "preferred", an->preferred, "days_left", an->days_left);
+	root = json_pack("{s:s, s:i, s:o, s:o, s:o, s:s, s:o, s:i, s:s,"
+	                 " s:{s:o, s:o, s:o, s:o, s:b},"
+	                 " s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}",
+	                 "ip", obs->ip, "port", obs->port, "host", jstr_or_null(obs->host),
+	                 "sni", jstr_or_null(obs->sni), "starttls", jstr_or_null(obs->starttls),
+	                 "status", ep_status_name(obs->status), "error", jstr_or_null(obs->error),
+	                 "attempts", obs->attempts, "observed_at", when,
+	                 "tls", "version", jstr_or_null(obs->version), "cipher", jstr_or_null(obs->cipher),
+	                 "group", jstr_or_null(obs->group), "alpn", jstr_or_null(obs->alpn),
+	                 "ocsp_stapled", obs->ocsp_stapled,
+	                 "timing_ms", "connect", jms(obs->ms_connect), "starttls", jms(obs->ms_starttls),
+	                 "handshake", jms(obs->ms_handshake), "total", jms(obs->ms_total),
+	                 "validation", validation, "chain", chain, "findings", findings_json(an));
+	if (root == NULL)
+		return -1;
+	if (json_dumpf(root, out, JSON_COMPACT | JSON_REAL_PRECISION(7)) == 0 && fputc('\n', out) != EOF)
+		rc = 0;
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,108 @@
+/*
+ * engine_internal.h: state shared by the engine's files (engine.c schedules, conn.c runs one
+ * connection, tls_client.c speaks OpenSSL, resolve.c resolves names). Not part of the API.
+ */
+#ifndef CS_ENGINE_INTERNAL_H
+#define CS_ENGINE_INTERNAL_H
+
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <event2/util.h> /* evutil_addrinfo is a macro for addrinfo here */
+
+#include "scanner/engine.h"
+#include "scanner/starttls.h"
+
+struct event;
+struct evbuffer;
+struct evdns_base;
+struct evdns_getaddrinfo_request;
+struct timeval;
+
+enum conn_phase { PH_NEW = 0, PH_RESOLVE, PH_CONNECT, PH_STARTTLS, PH_TLS };
+
+/* Bytes of the first server reply kept for classification (non-TLS greeting, banner). */
+#define CONN_PEEK 64
+/* Addresses scanned per name at most. */
+#define CONN_MAX_ADDRS 16
+
+struct conn {
+	struct engine *eng;            /* borrowed back-pointer */
+	struct conn *prev, *next;      /* links in *list */
+	struct conn **list;            /* &eng->active, &eng->ready, or NULL when unlinked */
+	struct observation *obs;       /* owned until delivered by conn_finish */
+	enum conn_phase phase;
+	int fd;                        /* owned, -1 when closed */
+	struct event *io;              /* owned */
+	struct event *timer;           /* owned */
+	SSL *ssl;                      /* owned */
+	const struct starttls_proto *proto; /* static registry entry, NULL for direct TLS */
+	int proto_auto;                /* 1 when --starttls auto may still pick a protocol */
+	void *proto_ctx;               /* owned, proto->ctx_size bytes */
+	struct evbuffer *in, *out;     /* owned, STARTTLS dialogue buffers */
+	struct evdns_getaddrinfo_request *dnsreq; /* pending lookup, cancelled on free */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	double t_start, t_phase;       /* monotonic seconds */
+	unsigned char peek[CONN_PEEK];
+	size_t peek_len;
+	int attempt;                   /* attempts made so far */
+	int starttls_ready;            /* module said READY; waiting to flush its last bytes */
+	int counted_open;              /* 1 once this endpoint counted in st.open */
+	int dns_sync, dns_done, dns_result; /* lookup bookkeeping (resolve.c) */
+	struct evutil_addrinfo *dns_res;    /* owned until processed */
+};
+
+struct engine {
+	struct event_base *base;       /* borrowed */
+	struct engine_config cfg;      /* copy; its strings are borrowed from the caller */
+	const struct target_set *ts;   /* borrowed */
+	struct target_iter *it;        /* borrowed */
+	engine_result_cb cb;
+	void *cb_arg;
+	SSL_CTX *ssl_ctx;              /* owned: one context for every connection */
+	struct evdns_base *dns;        /* owned, created on first name */
+	const struct starttls_proto *default_proto; /* from cfg.starttls, NULL for none/auto */
+	int default_auto;              /* cfg.starttls == "auto" */
+	const struct timeval *tv_connect, *tv_handshake; /* libevent common timeouts */
+	struct event *tick;            /* owned: rate limiter wake-up */
+	struct conn *active;           /* in-flight connections (owned) */
+	struct conn *ready;            /* resolved extra addresses waiting to launch (owned) */
+	double tokens, last_refill;
+	int iter_done, stopped, launching;
+	struct engine_stats st;
+};
+
+double engine_now(void);
+/* Launches as many connections as concurrency and rate allow. */
+void engine_launch_more(struct engine *eng);
+
+/* conn.c */
+struct conn *conn_new(struct engine *eng, const struct endpoint_spec *ep);
+struct conn *conn_clone_for_addr(const struct conn *c, const struct sockaddr *sa, socklen_t len);
+void conn_set_addr(struct conn *c, const struct sockaddr *sa, socklen_t len);
+void conn_begin(struct conn *c);
+void conn_connect(struct conn *c);
+/* Delivers the observation (unless the engine stopped) and frees the connection. */
+void conn_finish(struct conn *c);
+/* Frees without delivering. */
+void conn_free(struct conn *c);
+void conn_list_remove(struct conn **head, struct conn *c);
+void conn_list_push(struct conn **head, struct conn *c);
+
+/* tls_client.c */
+SSL_CTX *tls_client_ctx_new(char *err, size_t errlen);
+/* Prepares an SSL for a connection: SNI, ALPN (direct TLS only), OCSP status request, and the
+ * peek callback that records the first bytes the server sends. */
+SSL *tls_client_new(struct conn *c, char *err, size_t errlen);
+/* Copies the negotiated parameters and the presented chain into the observation. */
+void tls_client_collect(SSL *ssl, struct observation *obs);
+/* Fills the observation's status and error for a failed handshake. */
+void tls_client_classify_failure(struct conn *c, int ssl_err, int sys_errno);
+
+/* resolve.c */
+/* Creates the DNS base (idempotent); -1 with err for a bad resolver or hosts file. */
+int resolve_setup(struct engine *eng, char *err, size_t errlen);
+int resolve_start(struct conn *c, const char *name);
+void resolve_cancel(struct conn *c);
+
+#endif

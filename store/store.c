@@ -1,0 +1,956 @@
+/*
+ * store.c: opening the inventory and every write to it (see store.h for the contract).
+ *
+ * Open: schema_check_file (plain reads) -> sqlite3_open_v2 -> schema_validate (reads only) ->
+ * pragmas (busy_timeout, foreign_keys, journal_mode=WAL, synchronous=NORMAL) -> migrations.
+ * Nothing is written to a file before it has passed the checks.
+ *
+ * Write path: store_add_result opens the batch transaction (BEGIN) when none is open, and wraps
+ * each result in a SAVEPOINT so that a failing result leaves no half-written rows while the
+ * rest of the batch survives. The batch is committed when it holds batch_max results or is
+ * older than batch_ms (checked at each add: a quiet scanner should call store_flush, which the
+ * scan end and store_close also do). WAL + synchronous=NORMAL: a crash loses at most the open
+ * batch.
+ *
+ * One result is, in this order:
+ *   endpoint upsert (last_seen)                 -> endpoint id
+ *   certificate upsert per chain position       -> certificate ids (dedup by SHA-256)
+ *   observation insert (UNIQUE(scan, endpoint)) -> a repeat in the same scan replaces the
+ *                                                  earlier one (its chain and links cascade)
+ *   observation_certs, one row per position
+ *   finding upsert per finding (open again, last_seen, last_scan) + observation_findings link
+ *
+ * Chain identity: positions come from the observation's DER chain (hashed with SHA-256 here);
+ * parsed columns come from the analysis certificate with the same SHA-256. When the observation
+ * carries no DER (but the analysis has certificates), the analysis's certificates are used.
+ *
+ * Every value is bound as a parameter to a statement cached in the store: certificate fields
+ * never reach SQL text. Strings are bound SQLITE_STATIC and the bindings cleared after each
+ * step, so no statement keeps a pointer into the caller's data.
+ */
+#include "store/store_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/sha.h>
+
+/* Upper bound of the space-separated SAN list stored per certificate. */
+#define SANS_MAX (256 * 1024)
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT result",
+	[ST_RELEASE] = "RELEASE result",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO result",
+	[ST_ENDPOINT_UPSERT] =
+		"INSERT INTO endpoints (ip, ip_key, port, sni, starttls, host, first_seen, last_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+		" ON CONFLICT (ip, port, sni, starttls) DO UPDATE SET"
+		"  host = CASE WHEN excluded.host <> '' THEN excluded.host ELSE host END,"
+		"  first_seen = min(first_seen, excluded.first_seen),"
+		"  last_seen = max(last_seen, excluded.last_seen)"
+		" RETURNING id",
+	[ST_CERT_UPSERT_FULL] =
+		"INSERT INTO certificates (sha256, der, subject, issuer, subject_cn, issuer_cn,"
+		"  issuer_org, serial, sans, not_before, not_after, not_before_unix, not_after_unix,"
+		"  key_type, key_bits, curve, sig_alg, sig_weak, sha1, key_usage, eku, ocsp_url,"
+		"  ca_issuers_url, crl_url, has_sct, is_ca, self_signed, first_seen, last_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+		"  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?28)"
+		" ON CONFLICT (sha256) DO UPDATE SET"
+		"  der = coalesce(der, excluded.der),"
+		"  subject = excluded.subject, issuer = excluded.issuer,"
+		"  subject_cn = excluded.subject_cn, issuer_cn = excluded.issuer_cn,"
+		"  issuer_org = excluded.issuer_org, serial = excluded.serial, sans = excluded.sans,"
+		"  not_before = excluded.not_before, not_after = excluded.not_after,"
+		"  not_before_unix = excluded.not_before_unix,"
+		"  not_after_unix = excluded.not_after_unix,"
+		"  key_type = excluded.key_type, key_bits = excluded.key_bits,"
+		"  curve = excluded.curve, sig_alg = excluded.sig_alg, sig_weak = excluded.sig_weak,"
+		"  sha1 = excluded.sha1, key_usage = excluded.key_usage, eku = excluded.eku,"
+		"  ocsp_url = excluded.ocsp_url, ca_issuers_url = excluded.ca_issuers_url,"
+		"  crl_url = excluded.crl_url, has_sct = excluded.has_sct, is_ca = excluded.is_ca,"
+		"  self_signed = excluded.self_signed,"
+		"  first_seen = min(first_seen, excluded.first_seen),"
+		"  last_seen = max(last_seen, excluded.last_seen)"
+		" RETURNING id",
+	[ST_CERT_UPSERT_MIN] =
+		"INSERT INTO certificates (sha256, der, first_seen, last_seen)"
+		" VALUES (?1, ?2, ?3, ?3)"
+		" ON CONFLICT (sha256) DO UPDATE SET"
+		"  der = coalesce(der, excluded.der),"
+		"  first_seen = min(first_seen, excluded.first_seen),"
+		"  last_seen = max(last_seen, excluded.last_seen)"
+		" RETURNING id",
+	[ST_OBS_INSERT] =
+		"INSERT INTO observations (scan_id, endpoint_id, status, error, tls_version, version,"
+		"  cipher, grp, alpn, ocsp_stapled, ms_connect, ms_starttls, ms_handshake, ms_total,"
+		"  verified, verify_code, verify_error, hostname_checked, hostname_ok, preferred,"
+		"  chain_len, chain_truncated, attempts, observed_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+		"  ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+	[ST_OBS_DELETE] = "DELETE FROM observations WHERE scan_id = ?1 AND endpoint_id = ?2",
+	[ST_OBS_CERT_INSERT] =
+		"INSERT INTO observation_certs (observation_id, position, certificate_id)"
+		" VALUES (?1, ?2, ?3)",
+	[ST_FINDING_UPSERT] =
+		"INSERT INTO findings (endpoint_id, check_id, cert_sha256, certificate_id, severity,"
+		"  severity_level, message, status, first_seen, last_seen, first_scan, last_scan)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?8, ?9, ?9)"
+		" ON CONFLICT (endpoint_id, check_id, cert_sha256) DO UPDATE SET"
+		"  certificate_id = excluded.certificate_id,"
+		"  severity = excluded.severity, severity_level = excluded.severity_level,"
+		"  message = excluded.message,"
+		"  reopened = reopened + (status = 'resolved'),"
+		"  status = 'open', resolved_at = NULL,"
+		"  first_seen = min(first_seen, excluded.first_seen),"
+		"  last_seen = max(last_seen, excluded.last_seen),"
+		"  first_scan = min(first_scan, excluded.first_scan),"
+		"  last_scan = max(last_scan, excluded.last_scan)"
+		" RETURNING id",
+	[ST_OBS_FINDING_INSERT] =
+		"INSERT OR IGNORE INTO observation_findings (observation_id, finding_id)"
+		" VALUES (?1, ?2)",
+};
+
+/* Stable severity names (shared/DESIGN.md), kept here so the store does not depend on the
+ * analyzer's object code; enum severity is the index. */
+static const char *const sev_names[] = { "info", "low", "medium", "high", "critical" };
+
+int store_seterr(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int store_sqlerr(struct store *st, const char *what)
+{
+	return store_seterr(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	if (st == NULL)
+		return "no store";
+	return st->err;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Returns the cached statement, preparing it on first use; NULL with st->err on failure. */
+static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
+{
+	if (st->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+	                       NULL) != SQLITE_OK) {
+		store_sqlerr(st, "preparing a statement");
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+/* Resets a statement for its next use and drops its (borrowed) string bindings. */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Steps a statement that returns no row. Returns 0, or -1 with st->err ("what: ..."). */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, what);
+		stmt_done(s);
+		return -1;
+	}
+	stmt_done(s);
+	return 0;
+}
+
+/* Steps a statement whose first row's first column is an id (RETURNING id). */
+static int step_id(struct store *st, sqlite3_stmt *s, const char *what, int64_t *id)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, what);
+		stmt_done(s);
+		return -1;
+	}
+	*id = sqlite3_column_int64(s, 0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, what);
+		stmt_done(s);
+		return -1;
+	}
+	stmt_done(s);
+	return 0;
+}
+
+/* Runs a cached statement without parameters. */
+static int run(struct store *st, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	return s == NULL ? -1 : step_done(st, s, what);
+}
+
+/* Text binding: NULL stays NULL. The string must outlive the step (it is not copied). */
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Text binding of a fixed-size char array that may lack its NUL; NULL/absent becomes ''. */
+static void bind_arr(sqlite3_stmt *s, int i, const char *v, size_t cap)
+{
+	sqlite3_bind_text(s, i, v ? v : "", v ? (int)strnlen(v, cap) : 0, SQLITE_STATIC);
+}
+
+/* Timing in ms, NULL when the phase did not happen (negative). */
+static void bind_ms(sqlite3_stmt *s, int i, double ms)
+{
+	if (ms < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, ms);
+}
+
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* ISO 8601 UTC ("2025-01-31T12:00:00Z") into buf[32]; "" when out of range. */
+static void iso_utc(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+}
+
+/* ---------------------------------------------------------------- open / close */
+
+static struct store *store_alloc(void)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->batch_max = 500;
+	st->batch_ms = 1000;
+	return st;
+}
+
+static void store_free(struct store *st)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* Sets the connection pragmas of a writer; journal_mode must come back as "wal". */
+static int set_pragmas(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	char *msg = NULL;
+	int ret = -1;
+
+	if (sqlite3_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY", NULL, NULL,
+	                 &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "setting pragmas: %s", msg ? msg : sqlite3_errmsg(db));
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		snprintf(err, errlen, "setting WAL mode: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		snprintf(err, errlen, "cannot use WAL mode (journal mode is %s)", mode ? mode : "?");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_free(msg);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int version = 0;
+
+	if (stat(path, &sb) == 0) {
+		if (schema_check_file(path, err, errlen) != 0)
+			return NULL;
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	st = store_alloc();
+	if (st == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (schema_validate(st->db, path, 0, &version, err, errlen) != 0 ||
+	    set_pragmas(st->db, err, errlen) != 0 ||
+	    schema_migrate(st->db, err, errlen) != 0)
+		goto fail;
+	return st;
+fail:
+	store_free(st);
+	return NULL;
+}
+
+struct store *store_open_readonly(const char *path, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int version = 0;
+
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "no such database: %s", path);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (schema_check_file(path, err, errlen) != 0)
+		return NULL;
+	st = store_alloc();
+	if (st == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->readonly = 1;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	if (schema_validate(st->db, path, 1, &version, err, errlen) != 0)
+		goto fail;
+	return st;
+fail:
+	store_free(st);
+	return NULL;
+}
+
+int store_close(struct store *st)
+{
+	int ret = 0;
+
+	if (st == NULL)
+		return 0;
+	if (!st->readonly) {
+		ret = store_flush(st);
+		if (ret != 0 && st->in_batch)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
+	}
+	store_free(st);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- batching */
+
+void store_set_batch(struct store *st, int results, int ms)
+{
+	st->batch_max = results < 1 ? 1 : results;
+	st->batch_ms = ms < 0 ? 0 : ms;
+}
+
+static int writable(struct store *st)
+{
+	if (st->readonly)
+		return store_seterr(st, "the database is open read-only");
+	return 0;
+}
+
+static int batch_begin(struct store *st)
+{
+	if (st->in_batch)
+		return 0;
+	if (run(st, ST_BEGIN, "beginning a transaction") != 0)
+		return -1;
+	st->in_batch = 1;
+	st->pending = 0;
+	st->batch_t0 = mono_ms();
+	return 0;
+}
+
+int store_flush(struct store *st)
+{
+	if (!st->in_batch)
+		return 0;
+	if (run(st, ST_COMMIT, "committing") != 0)
+		return -1; /* the transaction stays open: a later flush or close retries */
+	st->in_batch = 0;
+	st->pending = 0;
+	return 0;
+}
+
+static int batch_due(const struct store *st)
+{
+	return st->pending >= st->batch_max ||
+	       (st->batch_ms > 0 && mono_ms() - st->batch_t0 >= st->batch_ms);
+}
+
+/* ---------------------------------------------------------------- scans */
+
+int store_scan_begin(struct store *st, const char *name, const char *args, int64_t *scan_id)
+{
+	static const char sql[] =
+		"INSERT INTO scans (name, args, started, status) VALUES (?1, ?2, ?3, 'running')";
+	sqlite3_stmt *s = NULL;
+	int ret = -1;
+
+	if (writable(st) != 0 || store_flush(st) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "starting a scan");
+		goto out;
+	}
+	bind_text(s, 1, name);
+	bind_text(s, 2, args ? args : "");
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		store_sqlerr(st, "starting a scan");
+		goto out;
+	}
+	*scan_id = sqlite3_last_insert_rowid(st->db);
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Counts the scan's stored observations when the caller has no totals. */
+static int count_totals(struct store *st, int64_t scan_id, struct scan_totals *t)
+{
+	static const char sql[] =
+		"SELECT count(*),"
+		"  coalesce(sum(status NOT IN ('refused', 'timeout', 'dns_failed')), 0),"
+		"  coalesce(sum(status = 'ok'), 0),"
+		"  (SELECT count(DISTINCT oc.certificate_id) FROM observation_certs oc"
+		"    JOIN observations o2 ON o2.id = oc.observation_id WHERE o2.scan_id = ?1)"
+		" FROM observations WHERE scan_id = ?1";
+	sqlite3_stmt *s = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "counting scan totals");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, scan_id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_sqlerr(st, "counting scan totals");
+		goto out;
+	}
+	t->endpoints = (uint64_t)sqlite3_column_int64(s, 0);
+	t->open = (uint64_t)sqlite3_column_int64(s, 1);
+	t->tls = (uint64_t)sqlite3_column_int64(s, 2);
+	t->unique_certs = (uint64_t)sqlite3_column_int64(s, 3);
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Resolves the open findings of endpoints seen (status ok) in this scan that this scan did
+ * not emit again. An endpoint that failed this time proves nothing: its findings stay open. */
+static int resolve_findings(struct store *st, int64_t scan_id, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE findings SET status = 'resolved', resolved_at = ?1"
+		" WHERE status = 'open' AND last_scan < ?2 AND endpoint_id IN"
+		"  (SELECT endpoint_id FROM observations WHERE scan_id = ?2 AND status = 'ok')";
+	sqlite3_stmt *s = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "resolving findings");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, scan_id);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		store_sqlerr(st, "resolving findings");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int write_scan_end(struct store *st, int64_t scan_id, const struct scan_totals *t,
+                          const char *status, int64_t now)
+{
+	static const char sql[] =
+		"UPDATE scans SET ended = ?1, status = ?2, total_endpoints = ?3, total_open = ?4,"
+		" total_tls = ?5, total_unique_certs = ?6 WHERE id = ?7";
+	sqlite3_stmt *s = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "ending the scan");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	bind_text(s, 2, status);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)t->endpoints);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)t->open);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)t->tls);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)t->unique_certs);
+	sqlite3_bind_int64(s, 7, scan_id);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		store_sqlerr(st, "ending the scan");
+		goto out;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		store_seterr(st, "ending the scan: no scan %lld", (long long)scan_id);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_scan_end(struct store *st, int64_t scan_id, const struct scan_totals *t,
+                   const char *status)
+{
+	struct scan_totals counted;
+	int64_t now = (int64_t)time(NULL);
+
+	if (writable(st) != 0)
+		return -1;
+	if (status == NULL || (strcmp(status, "done") != 0 && strcmp(status, "interrupted") != 0))
+		return store_seterr(st, "scan status must be \"done\" or \"interrupted\"");
+	if (store_flush(st) != 0 || batch_begin(st) != 0)
+		return -1;
+	if (t == NULL) {
+		if (count_totals(st, scan_id, &counted) != 0)
+			goto fail;
+		t = &counted;
+	}
+	if (resolve_findings(st, scan_id, now) != 0 ||
+	    write_scan_end(st, scan_id, t, status, now) != 0)
+		goto fail;
+	return store_flush(st);
+fail:
+	if (run(st, ST_ROLLBACK, "rolling back") == 0)
+		st->in_batch = 0;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- one result */
+
+/* One position of the presented chain. Pointers are borrowed from the observation/analysis. */
+struct chain_pos {
+	char sha256[65];
+	const struct certinfo *ci;      /* parsed facts, NULL when not analysed */
+	const unsigned char *der;       /* NULL when unknown */
+	size_t der_len;
+	int64_t id;                     /* certificates.id once stored */
+};
+
+static const struct certinfo *find_certinfo(const struct analysis *an, const unsigned char *md)
+{
+	if (an == NULL)
+		return NULL;
+	for (size_t i = 0; i < an->n_certs && i < OBS_MAX_CHAIN; i++)
+		if (an->certs[i] != NULL && memcmp(an->certs[i]->sha256, md, 32) == 0)
+			return an->certs[i];
+	return NULL;
+}
+
+/* Fills pos[] from the observation's DER chain, else from the analysis. Returns the count. */
+static size_t chain_collect(const struct observation *obs, const struct analysis *an,
+                            struct chain_pos *pos)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	size_t n = 0;
+
+	if (obs->chain_len > 0) {
+		for (size_t i = 0; i < obs->chain_len && i < OBS_MAX_CHAIN; i++) {
+			if (obs->chain[i].der == NULL || obs->chain[i].len == 0)
+				continue;
+			SHA256(obs->chain[i].der, obs->chain[i].len, md);
+			hex_encode(md, sizeof(md), pos[n].sha256);
+			pos[n].ci = find_certinfo(an, md);
+			pos[n].der = obs->chain[i].der;
+			pos[n].der_len = obs->chain[i].len;
+			n++;
+		}
+		return n;
+	}
+	for (size_t i = 0; an != NULL && i < an->n_certs && i < OBS_MAX_CHAIN; i++) {
+		const struct certinfo *ci = an->certs[i];
+
+		if (ci == NULL)
+			continue;
+		hex_encode(ci->sha256, sizeof(ci->sha256), pos[n].sha256);
+		pos[n].ci = ci;
+		pos[n].der = ci->der;
+		pos[n].der_len = ci->der_len;
+		n++;
+	}
+	return n;
+}
+
+/* 16-byte ordering key of an address (IPv4 as ::ffff:a.b.c.d); 0 when not numeric. */
+static int ip_key(const char *ip, unsigned char key[16])
+{
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET6, ip, key) == 1)
+		return 1;
+	if (inet_pton(AF_INET, ip, &a4) == 1) {
+		memset(key, 0, 10);
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &a4, 4);
+		return 1;
+	}
+	return 0;
+}
+
+static int put_endpoint(struct store *st, const struct observation *obs, int64_t now,
+                        int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, ST_ENDPOINT_UPSERT);
+	char ip[sizeof(obs->ip)];
+	unsigned char key[16];
+
+	if (s == NULL)
+		return -1;
+	snprintf(ip, sizeof(ip), "%.*s", (int)strnlen(obs->ip, sizeof(obs->ip)), obs->ip);
+	sqlite3_bind_text(s, 1, ip, -1, SQLITE_STATIC);
+	if (ip_key(ip, key))
+		sqlite3_bind_blob(s, 2, key, sizeof(key), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int(s, 3, obs->port);
+	bind_text(s, 4, obs->sni ? obs->sni : "");
+	bind_arr(s, 5, obs->starttls, sizeof(obs->starttls));
+	bind_text(s, 6, obs->host ? obs->host : "");
+	sqlite3_bind_int64(s, 7, now);
+	return step_id(st, s, "storing an endpoint", id);
+}
+
+/* Joins the SANs with spaces into a new string (bounded by SANS_MAX); NULL when out of memory. */
+static char *join_sans(const struct certinfo *ci)
+{
+	size_t len = 0, cap = 1;
+	char *out;
+
+	for (size_t i = 0; i < ci->n_sans; i++)
+		if (ci->sans[i] != NULL)
+			cap += strlen(ci->sans[i]) + 1;
+	if (cap > SANS_MAX)
+		cap = SANS_MAX;
+	out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < ci->n_sans; i++) {
+		size_t n;
+
+		if (ci->sans[i] == NULL)
+			continue;
+		n = strlen(ci->sans[i]);
+		if (len + (len > 0) + n + 1 > cap)
+			break; /* over SANS_MAX: keep whole names only */
+		if (len > 0)
+			out[len++] = ' ';
+		memcpy(out + len, ci->sans[i], n);
+		len += n;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static int put_cert_full(struct store *st, struct chain_pos *p, int64_t now)
+{
+	const struct certinfo *ci = p->ci;
+	sqlite3_stmt *s = stmt(st, ST_CERT_UPSERT_FULL);
+	char nb[32], na[32];
+	char *sans = NULL;
+	int ret;
+
+	if (s == NULL)
+		return -1;
+	sans = join_sans(ci);
+	if (sans == NULL)
+		return store_seterr(st, "out of memory");
+	iso_utc(ci->not_before, nb, sizeof(nb));
+	iso_utc(ci->not_after, na, sizeof(na));
+	bind_text(s, 1, p->sha256);
+	if (p->der != NULL)
+		sqlite3_bind_blob(s, 2, p->der, (int)p->der_len, SQLITE_STATIC);
+	bind_text(s, 3, ci->subject);
+	bind_text(s, 4, ci->issuer);
+	bind_text(s, 5, ci->subject_cn);
+	bind_text(s, 6, ci->issuer_cn);
+	bind_text(s, 7, ci->issuer_org);
+	bind_text(s, 8, ci->serial_hex);
+	bind_text(s, 9, sans);
+	bind_text(s, 10, nb);
+	bind_text(s, 11, na);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)ci->not_before);
+	sqlite3_bind_int64(s, 13, (sqlite3_int64)ci->not_after);
+	bind_arr(s, 14, ci->key_type, sizeof(ci->key_type));
+	sqlite3_bind_int(s, 15, ci->key_bits);
+	bind_arr(s, 16, ci->curve, sizeof(ci->curve));
+	bind_arr(s, 17, ci->sig_alg, sizeof(ci->sig_alg));
+	sqlite3_bind_int(s, 18, ci->sig_weak);
+	bind_arr(s, 19, ci->sha1_hex, sizeof(ci->sha1_hex));
+	bind_arr(s, 20, ci->key_usage, sizeof(ci->key_usage));
+	bind_arr(s, 21, ci->ext_key_usage, sizeof(ci->ext_key_usage));
+	bind_text(s, 22, ci->aia_ocsp);
+	bind_text(s, 23, ci->aia_ca_issuers);
+	bind_text(s, 24, ci->crl_url);
+	sqlite3_bind_int(s, 25, ci->has_sct);
+	sqlite3_bind_int(s, 26, ci->is_ca);
+	sqlite3_bind_int(s, 27, ci->self_signed);
+	sqlite3_bind_int64(s, 28, now);
+	ret = step_id(st, s, "storing a certificate", &p->id);
+	free(sans);
+	return ret;
+}
+
+static int put_cert_min(struct store *st, struct chain_pos *p, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, ST_CERT_UPSERT_MIN);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, p->sha256);
+	if (p->der != NULL)
+		sqlite3_bind_blob(s, 2, p->der, (int)p->der_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	return step_id(st, s, "storing a certificate", &p->id);
+}
+
+static int put_certs(struct store *st, struct chain_pos *pos, size_t n, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = pos[i].ci ? put_cert_full(st, &pos[i], now) : put_cert_min(st, &pos[i], now);
+
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void bind_observation(sqlite3_stmt *s, int64_t scan_id, int64_t ep_id,
+                             const struct observation *obs, const struct analysis *an,
+                             size_t n_chain, int64_t now)
+{
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, ep_id);
+	bind_text(s, 3, ep_status_name(obs->status));
+	bind_arr(s, 4, obs->error, sizeof(obs->error));
+	sqlite3_bind_int(s, 5, obs->tls_version);
+	bind_arr(s, 6, obs->version, sizeof(obs->version));
+	bind_arr(s, 7, obs->cipher, sizeof(obs->cipher));
+	bind_arr(s, 8, obs->group, sizeof(obs->group));
+	bind_arr(s, 9, obs->alpn, sizeof(obs->alpn));
+	sqlite3_bind_int(s, 10, obs->ocsp_stapled);
+	bind_ms(s, 11, obs->ms_connect);
+	bind_ms(s, 12, obs->ms_starttls);
+	bind_ms(s, 13, obs->ms_handshake);
+	bind_ms(s, 14, obs->ms_total);
+	if (an != NULL) {
+		sqlite3_bind_int(s, 15, an->verified);
+		sqlite3_bind_int(s, 16, an->verify_code);
+		bind_arr(s, 17, an->verify_error, sizeof(an->verify_error));
+		sqlite3_bind_int(s, 18, an->hostname_checked);
+		sqlite3_bind_int(s, 19, an->hostname_ok);
+		sqlite3_bind_int(s, 20, an->preferred);
+	} /* else 15..20 stay NULL: not analysed */
+	sqlite3_bind_int64(s, 21, (sqlite3_int64)n_chain);
+	sqlite3_bind_int(s, 22, obs->chain_truncated);
+	sqlite3_bind_int(s, 23, obs->attempts);
+	sqlite3_bind_int64(s, 24, now);
+}
+
+/* Inserts the observation; a repeat of (scan, endpoint) replaces the earlier row (its chain
+ * positions and finding links go with it through ON DELETE CASCADE). */
+static int put_observation(struct store *st, int64_t scan_id, int64_t ep_id,
+                           const struct observation *obs, const struct analysis *an,
+                           size_t n_chain, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, ST_OBS_INSERT);
+	sqlite3_stmt *del = NULL;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	bind_observation(s, scan_id, ep_id, obs, an, n_chain, now);
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		if ((del = stmt(st, ST_OBS_DELETE)) == NULL)
+			return -1;
+		sqlite3_bind_int64(del, 1, scan_id);
+		sqlite3_bind_int64(del, 2, ep_id);
+		if (step_done(st, del, "replacing an observation") != 0)
+			return -1;
+		bind_observation(s, scan_id, ep_id, obs, an, n_chain, now);
+		rc = sqlite3_step(s);
+		stmt_done(s);
+	}
+	if (rc != SQLITE_DONE)
+		return store_sqlerr(st, "storing an observation");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static int put_chain(struct store *st, int64_t obs_id, const struct chain_pos *pos, size_t n)
+{
+	sqlite3_stmt *s = stmt(st, ST_OBS_CERT_INSERT);
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, obs_id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(s, 3, pos[i].id);
+		if (step_done(st, s, "storing a chain position") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int put_finding(struct store *st, const struct finding *f, int64_t ep_id, int64_t obs_id,
+                       int64_t scan_id, const struct chain_pos *pos, size_t n, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, ST_FINDING_UPSERT);
+	sqlite3_stmt *link = stmt(st, ST_OBS_FINDING_INSERT);
+	unsigned sev = (unsigned)f->severity;
+	int64_t finding_id;
+
+	if (s == NULL || link == NULL)
+		return -1;
+	if (sev >= sizeof(sev_names) / sizeof(sev_names[0]))
+		sev = SEV_INFO;
+	sqlite3_bind_int64(s, 1, ep_id);
+	bind_text(s, 2, f->id);
+	if (f->cert_pos >= 0 && (size_t)f->cert_pos < n) {
+		bind_text(s, 3, pos[f->cert_pos].sha256);
+		sqlite3_bind_int64(s, 4, pos[f->cert_pos].id);
+	} else {
+		bind_text(s, 3, ""); /* endpoint finding (and the NULL certificate_id stays) */
+	}
+	bind_text(s, 5, sev_names[sev]);
+	sqlite3_bind_int(s, 6, (int)sev);
+	bind_arr(s, 7, f->message, sizeof(f->message));
+	sqlite3_bind_int64(s, 8, now);
+	sqlite3_bind_int64(s, 9, scan_id);
+	if (step_id(st, s, "storing a finding", &finding_id) != 0)
+		return -1;
+	sqlite3_bind_int64(link, 1, obs_id);
+	sqlite3_bind_int64(link, 2, finding_id);
+	return step_done(st, link, "linking a finding");
+}
+
+static int put_findings(struct store *st, const struct analysis *an, int64_t ep_id,
+                        int64_t obs_id, int64_t scan_id, const struct chain_pos *pos, size_t n,
+                        int64_t now)
+{
+	for (size_t i = 0; an != NULL && i < an->n_findings; i++) {
+		if (an->findings[i].id == NULL)
+			continue;
+		if (put_finding(st, &an->findings[i], ep_id, obs_id, scan_id, pos, n, now) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_add_result(struct store *st, int64_t scan_id, const struct observation *obs,
+                     const struct analysis *an)
+{
+	struct chain_pos pos[OBS_MAX_CHAIN];
+	int64_t now = obs->started > 0 ? (int64_t)obs->started : (int64_t)time(NULL);
+	int64_t ep_id = 0, obs_id = 0;
+	size_t n;
+
+	if (writable(st) != 0 || batch_begin(st) != 0)
+		return -1;
+	if (run(st, ST_SAVEPOINT, "starting a result") != 0)
+		return -1;
+	memset(pos, 0, sizeof(pos));
+	n = chain_collect(obs, an, pos);
+	if (put_endpoint(st, obs, now, &ep_id) != 0 ||
+	    put_certs(st, pos, n, now) != 0 ||
+	    put_observation(st, scan_id, ep_id, obs, an, n, now, &obs_id) != 0 ||
+	    put_chain(st, obs_id, pos, n) != 0 ||
+	    put_findings(st, an, ep_id, obs_id, scan_id, pos, n, now) != 0) {
+		/* Undo this result only; the message in st->err is the first failure's. */
+		sqlite3_stmt *s = stmt(st, ST_ROLLBACK_TO);
+
+		if (s != NULL) {
+			sqlite3_step(s);
+			stmt_done(s);
+		}
+		if ((s = stmt(st, ST_RELEASE)) != NULL) {
+			sqlite3_step(s);
+			stmt_done(s);
+		}
+		return -1;
+	}
+	if (run(st, ST_RELEASE, "finishing a result") != 0)
+		return -1;
+	st->pending++;
+	return batch_due(st) ? store_flush(st) : 0;
+}
