@@ -313,11 +313,15 @@ static void print_summary(struct scan_run *r, const struct engine_stats *s, cons
                           int64_t scan_id)
 {
 	FILE *out = r->json == stdout ? stderr : stdout;
+	double el = now_s() - r->t0;
 	char dur[16];
 
-	fmt_duration(dur, sizeof(dur), now_s() - r->t0);
-	fprintf(out, "\ncertsweep: scan %lld %s in %s (%.1f s)\n", (long long)scan_id,
-	        r->signo ? "interrupted" : r->fatal ? "stopped" : "finished", dur, now_s() - r->t0);
+	if (el >= 60)
+		fmt_duration(dur, sizeof(dur), el);
+	else
+		snprintf(dur, sizeof(dur), "%.1f s", el);
+	fprintf(out, "\ncertsweep: scan %lld %s in %s\n", (long long)scan_id,
+	        r->signo ? "interrupted" : r->fatal ? "stopped" : "finished", dur);
 	fprintf(out, "  endpoints tried     %llu\n", (unsigned long long)s->done);
 	fprintf(out, "  open (TCP)          %llu\n", (unsigned long long)s->open);
 	fprintf(out, "  TLS                 %llu\n", (unsigned long long)s->tls);

@@ -21,7 +21,9 @@
  *      Memory is proportional to the number of entries and exclusions, never to addresses.
  *   3. targets_iter_next maps position p (p = shard, shard + nshards, ...) through the keyed
  *      permutation (scanner/permute.c) to x in [0, N), finds the block holding x by binary
- *      search over `start`, and splits the offset into (address index, port index):
+ *      search over `start` (narrowed first by a jump table of at most one entry per block,
+ *      so that thousands of blocks cost one or two cache misses, not log2(blocks)), and
+ *      splits the offset into (address index, port index):
  *      offset = address_index * nports + port_index.
  *
  * Spec grammar (see targets.h for examples). Classification of the host part, in order:
@@ -98,6 +100,12 @@ struct target_set {
 	size_t nports;
 	uint64_t count;
 	struct permutation perm;
+	/* Jump table: position x lies in a block with index in [jump[x / jump_step],
+	 * jump[x / jump_step + 1]]. At most one entry per block (plus one), so a lookup touches a
+	 * couple of blocks instead of log2(nblk) cache lines. */
+	uint32_t *jump;       /* owned, njump + 1 entries; NULL when nblk is 1 */
+	size_t njump;
+	uint64_t jump_step;
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -651,6 +659,7 @@ void targets_free(struct target_set *ts)
 	ivec_free(&ts->ex6);
 	free(ts->blk);
 	free(ts->ports);
+	free(ts->jump);
 	free(ts);
 }
 
@@ -1137,6 +1146,42 @@ static void reset_blocks(struct target_set *ts)
 	ts->ports = NULL;
 	ts->nports = 0;
 	ts->count = 0;
+	free(ts->jump);
+	ts->jump = NULL;
+	ts->njump = 0;
+	ts->jump_step = 0;
+}
+
+/* Index of the last block with start <= x, searching blocks [lo, hi] only. */
+static size_t search_blocks(const struct target_set *ts, uint64_t x, size_t lo, size_t hi)
+{
+	hi++;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts->blk[mid].start <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Builds the jump table (see struct target_set); cheap: one binary search per entry. */
+static int build_jump(struct target_set *ts)
+{
+	size_t n = ts->nblk;
+
+	if (n <= 1)
+		return 0;
+	ts->jump_step = (ts->count + n - 1) / n;
+	ts->njump = (size_t)((ts->count + ts->jump_step - 1) / ts->jump_step);
+	ts->jump = malloc((ts->njump + 1) * sizeof(*ts->jump));
+	if (ts->jump == NULL)
+		return -1;
+	for (size_t k = 0; k < ts->njump; k++)
+		ts->jump[k] = (uint32_t)search_blocks(ts, k * ts->jump_step, 0, n - 1);
+	ts->jump[ts->njump] = (uint32_t)(n - 1);
+	return 0;
 }
 
 /* Sizes the blocks and numbers their positions. */
@@ -1219,6 +1264,10 @@ int targets_finalize(struct target_set *ts, const struct portlist *default_ports
 		reset_blocks(ts);
 		return -1;
 	}
+	if (build_jump(ts) != 0) {
+		reset_blocks(ts);
+		return fail(err, errlen, "out of memory");
+	}
 	ts->finalized = 1;
 	return 0;
 }
@@ -1294,19 +1343,15 @@ void targets_iter_init(struct target_iter *it, const struct target_set *ts, uint
 	it->pos = start_pos - r + shard + (shard < r ? it->nshards : 0);
 }
 
-/* The block holding position x: the last block with start <= x. */
+/* The block holding position x (x < count). */
 static const struct block *find_block(const struct target_set *ts, uint64_t x)
 {
-	size_t lo = 0, hi = ts->nblk;
+	size_t k;
 
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ts->blk[mid].start <= x)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return &ts->blk[lo];
+	if (ts->jump == NULL)
+		return &ts->blk[0];
+	k = (size_t)(x / ts->jump_step);
+	return &ts->blk[search_blocks(ts, x, ts->jump[k], ts->jump[k + 1])];
 }
 
 int targets_iter_next(struct target_iter *it, struct endpoint_spec *out)

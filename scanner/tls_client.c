@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -179,6 +180,12 @@ void tls_client_classify_failure(struct conn *c, int ssl_err, int sys_errno)
 
 	if (!looks_like_tls(c->peek, c->peek_len)) {
 		char quoted[96];
+		ssize_t more;
+
+		/* OpenSSL read only a record header's worth: take what else has arrived, to quote it. */
+		more = recv(c->fd, c->peek + c->peek_len, sizeof(c->peek) - c->peek_len, MSG_DONTWAIT);
+		if (more > 0)
+			c->peek_len += (size_t)more;
 
 		starttls_quote(quoted, sizeof(quoted), c->peek, c->peek_len);
 		obs_set_error(obs, EP_NOT_TLS, "server sent non-TLS data: \"%s\"", quoted);

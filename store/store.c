@@ -81,7 +81,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"  self_signed = excluded.self_signed,"
 		"  first_seen = min(first_seen, excluded.first_seen),"
 		"  last_seen = max(last_seen, excluded.last_seen)"
-		" RETURNING id",
+		" RETURNING id, first_seen, last_seen, subject IS NOT NULL",
 	[ST_CERT_UPSERT_MIN] =
 		"INSERT INTO certificates (sha256, der, first_seen, last_seen)"
 		" VALUES (?1, ?2, ?3, ?3)"
@@ -89,7 +89,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"  der = coalesce(der, excluded.der),"
 		"  first_seen = min(first_seen, excluded.first_seen),"
 		"  last_seen = max(last_seen, excluded.last_seen)"
-		" RETURNING id",
+		" RETURNING id, first_seen, last_seen, subject IS NOT NULL",
 	[ST_OBS_INSERT] =
 		"INSERT INTO observations (scan_id, endpoint_id, status, error, tls_version, version,"
 		"  cipher, grp, alpn, ocsp_stapled, ms_connect, ms_starttls, ms_handshake, ms_total,"
@@ -280,6 +280,7 @@ static void store_free(struct store *st)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->cache);
 	free(st);
 }
 
@@ -327,8 +328,9 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	st = store_alloc();
-	if (st == NULL) {
+	if (st == NULL || (st->cache = calloc(CERT_CACHE_SLOTS, sizeof(*st->cache))) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		free(st);
 		return NULL;
 	}
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -402,6 +404,13 @@ int store_close(struct store *st)
 }
 
 /* ---------------------------------------------------------------- batching */
+/* Forgets every cached id: called after a rollback, which may have removed rows. */
+static void cache_clear(struct store *st)
+{
+	if (st->cache != NULL)
+		memset(st->cache, 0, CERT_CACHE_SLOTS * sizeof(*st->cache));
+}
+
 
 void store_set_batch(struct store *st, int results, int ms)
 {
@@ -591,6 +600,7 @@ int store_scan_end(struct store *st, int64_t scan_id, const struct scan_totals *
 fail:
 	if (run(st, ST_ROLLBACK, "rolling back") == 0)
 		st->in_batch = 0;
+	cache_clear(st);
 	return -1;
 }
 
@@ -598,6 +608,7 @@ fail:
 
 /* One position of the presented chain. Pointers are borrowed from the observation/analysis. */
 struct chain_pos {
+	unsigned char md[32];
 	char sha256[65];
 	const struct certinfo *ci;      /* parsed facts, NULL when not analysed */
 	const unsigned char *der;       /* NULL when unknown */
@@ -619,16 +630,15 @@ static const struct certinfo *find_certinfo(const struct analysis *an, const uns
 static size_t chain_collect(const struct observation *obs, const struct analysis *an,
                             struct chain_pos *pos)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	size_t n = 0;
 
 	if (obs->chain_len > 0) {
 		for (size_t i = 0; i < obs->chain_len && i < OBS_MAX_CHAIN; i++) {
 			if (obs->chain[i].der == NULL || obs->chain[i].len == 0)
 				continue;
-			SHA256(obs->chain[i].der, obs->chain[i].len, md);
-			hex_encode(md, sizeof(md), pos[n].sha256);
-			pos[n].ci = find_certinfo(an, md);
+			SHA256(obs->chain[i].der, obs->chain[i].len, pos[n].md);
+			hex_encode(pos[n].md, sizeof(pos[n].md), pos[n].sha256);
+			pos[n].ci = find_certinfo(an, pos[n].md);
 			pos[n].der = obs->chain[i].der;
 			pos[n].der_len = obs->chain[i].len;
 			n++;
@@ -640,6 +650,7 @@ static size_t chain_collect(const struct observation *obs, const struct analysis
 
 		if (ci == NULL)
 			continue;
+		memcpy(pos[n].md, ci->sha256, sizeof(pos[n].md));
 		hex_encode(ci->sha256, sizeof(ci->sha256), pos[n].sha256);
 		pos[n].ci = ci;
 		pos[n].der = ci->der;
@@ -719,7 +730,36 @@ static char *join_sans(const struct certinfo *ci)
 	return out;
 }
 
-static int put_cert_full(struct store *st, struct chain_pos *p, int64_t now)
+/* Steps a certificate upsert and records its RETURNING columns in the cache slot. */
+static int step_cert(struct store *st, sqlite3_stmt *s, struct chain_pos *p,
+                     struct cert_slot *slot)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, "storing a certificate");
+		stmt_done(s);
+		return -1;
+	}
+	p->id = sqlite3_column_int64(s, 0);
+	memcpy(slot->sha256, p->md, sizeof(slot->sha256));
+	slot->id = p->id;
+	slot->first_seen = sqlite3_column_int64(s, 1);
+	slot->last_seen = sqlite3_column_int64(s, 2);
+	slot->parsed = sqlite3_column_int(s, 3);
+	slot->used = 1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	stmt_done(s);
+	if (rc != SQLITE_DONE) {
+		slot->used = 0;
+		return store_sqlerr(st, "storing a certificate");
+	}
+	return 0;
+}
+
+static int put_cert_full(struct store *st, struct chain_pos *p, int64_t now,
+                         struct cert_slot *slot)
 {
 	const struct certinfo *ci = p->ci;
 	sqlite3_stmt *s = stmt(st, ST_CERT_UPSERT_FULL);
@@ -763,12 +803,13 @@ static int put_cert_full(struct store *st, struct chain_pos *p, int64_t now)
 	sqlite3_bind_int(s, 26, ci->is_ca);
 	sqlite3_bind_int(s, 27, ci->self_signed);
 	sqlite3_bind_int64(s, 28, now);
-	ret = step_id(st, s, "storing a certificate", &p->id);
+	ret = step_cert(st, s, p, slot);
 	free(sans);
 	return ret;
 }
 
-static int put_cert_min(struct store *st, struct chain_pos *p, int64_t now)
+static int put_cert_min(struct store *st, struct chain_pos *p, int64_t now,
+                        struct cert_slot *slot)
 {
 	sqlite3_stmt *s = stmt(st, ST_CERT_UPSERT_MIN);
 
@@ -778,14 +819,31 @@ static int put_cert_min(struct store *st, struct chain_pos *p, int64_t now)
 	if (p->der != NULL)
 		sqlite3_bind_blob(s, 2, p->der, (int)p->der_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now);
-	return step_id(st, s, "storing a certificate", &p->id);
+	return step_cert(st, s, p, slot);
 }
 
+/* Upserts each position's certificate unless the cache shows its row needs no change: known
+ * id, parsed columns present when we have them, first_seen <= now <= last_seen. */
 static int put_certs(struct store *st, struct chain_pos *pos, size_t n, int64_t now)
 {
 	for (size_t i = 0; i < n; i++) {
-		int rc = pos[i].ci ? put_cert_full(st, &pos[i], now) : put_cert_min(st, &pos[i], now);
+		struct chain_pos *p = &pos[i];
+		struct cert_slot *slot;
+		uint32_t h;
+		int hit, rc;
 
+		memcpy(&h, p->md, sizeof(h));
+		slot = &st->cache[h & (CERT_CACHE_SLOTS - 1)];
+		hit = slot->used && memcmp(slot->sha256, p->md, sizeof(p->md)) == 0;
+		if (hit && (slot->parsed || p->ci == NULL) && slot->first_seen <= now &&
+		    slot->last_seen >= now) {
+			p->id = slot->id;
+			continue;
+		}
+		if (p->ci != NULL && !(hit && slot->parsed))
+			rc = put_cert_full(st, p, now, slot);
+		else
+			rc = put_cert_min(st, p, now, slot);
 		if (rc != 0)
 			return -1;
 	}
@@ -927,8 +985,7 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 
 	if (writable(st) != 0 || batch_begin(st) != 0)
 		return -1;
-	if (run(st, ST_SAVEPOINT, "starting a result") != 0)
-		return -1;
+	
 	memset(pos, 0, sizeof(pos));
 	n = chain_collect(obs, an, pos);
 	if (put_endpoint(st, obs, now, &ep_id) != 0 ||
@@ -939,6 +996,7 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 		/* Undo this result only; the message in st->err is the first failure's. */
 		sqlite3_stmt *s = stmt(st, ST_ROLLBACK_TO);
 
+		cache_clear(st);
 		if (s != NULL) {
 			sqlite3_step(s);
 			stmt_done(s);
@@ -949,8 +1007,7 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 		}
 		return -1;
 	}
-	if (run(st, ST_RELEASE, "finishing a result") != 0)
-		return -1;
+	
 	st->pending++;
 	return batch_due(st) ? store_flush(st) : 0;
 }

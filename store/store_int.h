@@ -45,6 +45,20 @@ enum stmt_id {
 	ST_COUNT
 };
 
+/* Direct-mapped cache of certificates stored by this connection: a repeated certificate (the
+ * intermediate every endpoint sends) costs no SQL while its row needs no change. A collision
+ * just replaces the slot, so hostile digests can only cost a cache miss. Emptied whenever a
+ * transaction or savepoint is rolled back (the ids it holds may be gone). */
+#define CERT_CACHE_SLOTS 4096
+
+struct cert_slot {
+	unsigned char sha256[32];
+	int64_t id;
+	int64_t first_seen, last_seen;  /* as stored in the row */
+	int parsed;                     /* the row has the parsed columns */
+	int used;
+};
+
 struct store {
 	sqlite3 *db;                    /* owned: closed by store_close */
 	int readonly;                   /* opened with store_open_readonly */
@@ -54,6 +68,7 @@ struct store {
 	int batch_max;                  /* commit after this many results (>= 1) */
 	int batch_ms;                   /* ... or this many ms after the batch began (0: no limit) */
 	int64_t batch_t0;               /* monotonic ms when the open batch began */
+	struct cert_slot *cache;        /* owned, CERT_CACHE_SLOTS entries; NULL when read-only */
 	char err[512];                  /* last error, "" when none */
 };
 

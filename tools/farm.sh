@@ -6,7 +6,8 @@
 #   sh tools/farm.sh stop DIR                stop all it started; safe to call twice
 #
 # Environment: CERTSWEEP_FARM_BASE (first port, default 20400), CERTSWEEP_PKI (PKI folder,
-# default DIR/pki, made by tools/testpki.sh when missing or stale), CERTSWEEP_FARM_LIFETIME
+# default DIR/pki, made by tools/testpki.sh when missing or stale; it may be shared by
+# several farms), CERTSWEEP_FARM_LIFETIME
 # (seconds, default 1800: a watchdog stops the farm after that, so a crashed test leaves
 # nothing behind for long).
 #
@@ -320,7 +321,7 @@ cmd_start() {
 		write_bench_conf "$base" "$bench"
 	else
 		echo test >"$DIR/mode"
-		cp "$PKI/expected.tsv" "$DIR/expected.tsv"
+		sh "$HERE/testpki.sh" --expected "$DIR/expected.tsv"
 		write_test_conf "$base"
 	fi
 	mv "$DIR/endpoints.tsv.tmp" "$DIR/endpoints.tsv"

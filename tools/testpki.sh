@@ -2,13 +2,15 @@
 # testpki.sh: builds the test PKI for the loopback TLS farm with the openssl CLI.
 #
 #   sh tools/testpki.sh OUTDIR          generate (or reuse) the PKI, (re)write OUTDIR/expected.tsv
-#   sh tools/testpki.sh --layout        print the endpoint layout table (used by farm.sh)
+#   sh tools/testpki.sh --layout        print the endpoint layout table
+#   sh tools/testpki.sh --expected FILE write FILE as OUTDIR/expected.tsv would be (farm.sh)
 #
 # Certificates are issued with `openssl ca`, because only it sets arbitrary notBefore/notAfter
 # on OpenSSL 3.0 (x509 -req has -days only): that is how the expired, expiring and not-yet-valid
 # leaves get their dates. Dates are relative to the time of generation, so a PKI is reused only
 # while OUTDIR/.done carries the same version stamp and is less than a day old; otherwise it is
-# rebuilt in a scratch folder and moved into place, .done written last.
+# rebuilt in a scratch folder and moved into place, .done written last, under flock(1) on
+# OUTDIR/.lock so that concurrent callers sharing OUTDIR wait for one generator.
 #
 # CAs (all RSA 2048, so a leaf can carry sha1WithRSAEncryption):
 #   certsweep Test Root CA -> certsweep Test Intermediate CA          O=certsweep Test Org
@@ -85,8 +87,8 @@ write_expected() {
 			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$addr" "$((base + off))" \
 				"$findings" "$sev" "$sni" "$stls" "$cert"
 		done
-	} >"$1.tmp"
-	mv "$1.tmp" "$1"
+	} >"$1.tmp.$$"
+	mv -f "$1.tmp.$$" "$1"
 }
 
 # One config for every CA: the CA folder comes from CS_CA_DIR, the SAN from CS_SAN.
@@ -307,14 +309,27 @@ selfcheck() {
 }
 
 main() {
-	[ $# -eq 1 ] || die "usage: testpki.sh OUTDIR | --layout"
-	if [ "$1" = --layout ]; then
+	case ${1:-} in
+	--layout)
+		[ $# -eq 1 ] || die "usage: testpki.sh --layout"
 		layout
 		return 0
-	fi
+		;;
+	--expected)
+		[ $# -eq 2 ] || die "usage: testpki.sh --expected FILE"
+		write_expected "$2"
+		return 0
+		;;
+	esac
+	[ $# -eq 1 ] || die "usage: testpki.sh OUTDIR | --layout | --expected FILE"
 	command -v openssl >/dev/null || die "openssl not found (run tools/deps.sh as root)"
 	OUTDIR=$1
 	mkdir -p "$OUTDIR"
+	# One generator at a time per folder (test scripts may share a PKI cache).
+	exec 9>"$OUTDIR/.lock"
+	if command -v flock >/dev/null; then
+		flock 9
+	fi
 	stamp="certsweep-testpki v$PKI_VERSION"
 	if [ -f "$OUTDIR/.done" ]; then
 		read -r s1 s2 made <"$OUTDIR/.done" || made=0
@@ -337,6 +352,7 @@ main() {
 	done
 	write_expected "$OUTDIR/expected.tsv"
 	echo "$stamp $(date +%s)" >"$OUTDIR/.done"
+	echo "testpki: generated in $OUTDIR"
 }
 
 main "$@"

@@ -11,13 +11,17 @@
 # Sourcing installs an EXIT trap that stops the farm, removes its folder (kept when
 # CERTSWEEP_KEEP_FARM=1) and, when the script ends without calling finish (set -e, a crash),
 # counts that as a failure and still prints the closing line. A script that sets its own
-# EXIT trap must call farm_down and finish itself.
+# EXIT trap must call farm_down and finish itself. The counters live in the script's shell:
+# assert in loops fed by a here-document or a file, never in a pipeline (`cmd | while ...`
+# runs the loop in a subshell whose counts are lost).
 #
 # After farm_up: FARM_DIR (endpoints.tsv, expected.tsv, targets.txt), FARM_PKI (the test PKI),
 # FARM_ROOTS (roots.pem: the two trusted test roots), FARM_PREFERRED (the --preferred-ca value),
-# FARM_BASE (first port). The PKI is made in FARM_DIR unless CERTSWEEP_PKI names a folder to
-# reuse (testpki.sh regenerates it when stale). When CERTSWEEP_FARM_BASE is unset, farm_up
-# picks the first base from 20400 up, in steps of 200, with nothing listening on its ports.
+# FARM_BASE (first port). The PKI (5 s of key generation) is shared by all scripts in
+# ${TMPDIR:-/tmp}/certsweep-pki-UID, or the folder CERTSWEEP_PKI names; testpki.sh
+# regenerates it when a day old, one generator at a time. When CERTSWEEP_FARM_BASE is unset,
+# farm_up picks the first base from 20400 up, in steps of 200, with nothing listening on its
+# ports, and moves on when another farm takes them first (several test runs at once).
 # CS_ROOT (the repository) defaults to two levels above the sourcing script's folder.
 
 CS_ROOT=${CS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -81,26 +85,37 @@ _farm_ports_free() {
 }
 
 # farm_up [--bench N]: starts the farm in a fresh temporary folder; 1 (and a failure) if not.
+# Typical use: `farm_up || exit 1` (the EXIT trap then reports the failure).
 farm_up() {
-	if [ -z "${CERTSWEEP_FARM_BASE:-}" ]; then
-		_b=20400
-		while ! _farm_ports_free "$_b"; do
-			_b=$((_b + 200))
-			if [ "$_b" -gt 30000 ]; then
-				fail "farm_up: no free port range"
-				return 1
-			fi
-		done
-		CERTSWEEP_FARM_BASE=$_b
-		export CERTSWEEP_FARM_BASE
-	fi
-	FARM_BASE=$CERTSWEEP_FARM_BASE
-	FARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/certsweep-farm.XXXXXX")
-	FARM_PKI=${CERTSWEEP_PKI:-$FARM_DIR/pki}
-	if ! CERTSWEEP_PKI=$FARM_PKI sh "$CS_ROOT/tools/farm.sh" start "$FARM_DIR" "$@"; then
-		fail "farm_up: the farm did not start"
-		return 1
-	fi
+	_tries=0
+	FARM_BASE=${CERTSWEEP_FARM_BASE:-20400}
+	FARM_PKI=${CERTSWEEP_PKI:-${TMPDIR:-/tmp}/certsweep-pki-$(id -u)}
+	while :; do
+		if [ -z "${CERTSWEEP_FARM_BASE:-}" ]; then
+			while ! _farm_ports_free "$FARM_BASE"; do
+				FARM_BASE=$((FARM_BASE + 200))
+			done
+		fi
+		if [ "$FARM_BASE" -gt 30000 ]; then
+			fail "farm_up: no free port range"
+			return 1
+		fi
+		FARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/certsweep-farm.XXXXXX")
+		if CERTSWEEP_PKI=$FARM_PKI CERTSWEEP_FARM_BASE=$FARM_BASE \
+			sh "$CS_ROOT/tools/farm.sh" start "$FARM_DIR" "$@" 2>"$FARM_DIR/start.err"; then
+			break
+		fi
+		# Another farm may have taken the ports between the check and the start: move on.
+		_tries=$((_tries + 1))
+		if [ -n "${CERTSWEEP_FARM_BASE:-}" ] || [ "$_tries" -ge 5 ] ||
+			! grep -q 'Address already in use' "$FARM_DIR/start.err"; then
+			cat "$FARM_DIR/start.err" >&2
+			fail "farm_up: the farm did not start"
+			return 1
+		fi
+		farm_down
+		FARM_BASE=$((FARM_BASE + 200))
+	done
 	FARM_PKI=$(cd "$FARM_PKI" && pwd)
 	FARM_ROOTS=$FARM_PKI/roots.pem
 	export FARM_DIR FARM_PKI FARM_ROOTS FARM_PREFERRED FARM_BASE

@@ -846,6 +846,44 @@ static void test_merge_blocks(void **state)
 	portlist_free(&pl);
 }
 
+/* Thousands of blocks (every third address excluded): each remaining endpoint once. */
+static void test_many_blocks(void **state)
+{
+	struct target_set *ts = targets_new();
+	struct portlist pl = ports_of("443,8443");
+	char err[ERRLEN], spec[64];
+	uint8_t *seen = calloc(4096 * 2, 1);
+	struct target_iter it;
+	struct endpoint_spec ep;
+	uint64_t n = 0;
+
+	(void)state;
+	assert_int_equal(targets_add(ts, "10.0.0.0/20", 0, NULL, NULL, err, sizeof(err)), 0);
+	for (int a = 1; a < 4096; a += 3) {
+		snprintf(spec, sizeof(spec), "10.0.%d.%d", a >> 8, a & 255);
+		assert_int_equal(targets_add_exclude(ts, spec, err, sizeof(err)), 0);
+	}
+	assert_int_equal(targets_finalize(ts, &pl, 11, err, sizeof(err)), 0);
+	assert_int_equal(targets_count(ts), (4096 - 1365) * 2);
+	assert_int_equal(targets_block_count(ts), 1366);
+	targets_iter_init(&it, ts, 0, 1, 0);
+	while (targets_iter_next(&it, &ep)) {
+		int a = ((ep.addr[2] & 15) << 8) | ep.addr[3];
+		int slot = a * 2 + (ep.port == 8443);
+		assert_int_equal(ep.addr[0], 10);
+		assert_int_equal(ep.addr[2] >> 4, 0);
+		if (a % 3 == 1)
+			fail_msg("excluded address 10.0.%d.%d visited", a >> 8, a & 255);
+		if (seen[slot]++)
+			fail_msg("10.0.%d.%d port %u visited twice", a >> 8, a & 255, ep.port);
+		n++;
+	}
+	assert_int_equal(n, targets_count(ts));
+	free(seen);
+	portlist_free(&pl);
+	targets_free(ts);
+}
+
 /* ------------------------------------------------------------------ iterator vs model */
 
 __extension__ typedef unsigned __int128 u128;
@@ -1270,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_finalize_errors),
 		cmocka_unit_test(test_merge_duplicates),
 		cmocka_unit_test(test_merge_blocks),
+		cmocka_unit_test(test_many_blocks),
 		cmocka_unit_test(test_iter_matches_model_ipv4),
 		cmocka_unit_test(test_iter_matches_model_ipv6),
 		cmocka_unit_test(test_shards),
