@@ -213,6 +213,19 @@ static int hostname_matches(const struct certinfo *leaf, const char *name)
 			       X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1;
 }
 
+/*
+ * Policy match of the certificate at position pos of the chain. A CA certificate matches by
+ * fingerprint, subject or issuer. The leaf's subject names the customer, not the CA it was bought
+ * from, so the leaf matches by fingerprint or by its issuer only, and a self-signed leaf (its
+ * issuer is itself) by fingerprint only.
+ */
+static int cert_preferred(const struct ca_policy *p, const struct certinfo *ci, size_t pos)
+{
+	if (pos > 0)
+		return ca_policy_matches_cert(p, ci);
+	return ca_policy_matches(p, ci->sha256, NULL, ci->self_signed ? NULL : ci->issuer);
+}
+
 static void fill_verdicts(struct analyzer *az, struct analysis *an, const struct chain_result *vr,
 			  const char *hostname, int bad_name, time_t at)
 {
@@ -225,7 +238,7 @@ static void fill_verdicts(struct analyzer *az, struct analysis *an, const struct
 	an->hostname_ok = hostname != NULL && hostname_matches(an->certs[0], hostname);
 	an->preferred = vr->anchor_preferred;
 	for (size_t i = 0; !an->preferred && i < an->n_certs; i++)
-		an->preferred = ca_policy_matches_cert(az->policy, an->certs[i]);
+		an->preferred = cert_preferred(az->policy, an->certs[i], i);
 	an->days_left = (int)check_days_between(at, an->certs[0]->not_after);
 }
 

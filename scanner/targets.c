@@ -543,7 +543,7 @@ struct parsed {
 static int parse_spec(const char *spec, int allow_name, struct parsed *out, char *why,
                       size_t whylen)
 {
-	size_t len = strlen(spec), hlen;
+	size_t len = strnlen(spec, TARGETS_MAX_SPEC + 1), hlen;
 	const char *host = spec, *port = NULL, *colon;
 	size_t portlen = 0;
 	int bracket = 0;

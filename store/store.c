@@ -593,7 +593,7 @@ int store_scan_end(struct store *st, int64_t scan_id, const struct scan_totals *
 			goto fail;
 		t = &counted;
 	}
-	if (resolve_findings(st, scan_id, now) != 0 ||
+	if (
 	    write_scan_end(st, scan_id, t, status, now) != 0)
 		goto fail;
 	return store_flush(st);
@@ -985,7 +985,8 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 
 	if (writable(st) != 0 || batch_begin(st) != 0)
 		return -1;
-	
+	if (run(st, ST_SAVEPOINT, "starting a result") != 0)
+		return -1;
 	memset(pos, 0, sizeof(pos));
 	n = chain_collect(obs, an, pos);
 	if (put_endpoint(st, obs, now, &ep_id) != 0 ||
@@ -1007,7 +1008,8 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 		}
 		return -1;
 	}
-	
+	if (run(st, ST_RELEASE, "finishing a result") != 0)
+		return -1;
 	st->pending++;
 	return batch_due(st) ? store_flush(st) : 0;
 }

@@ -109,12 +109,13 @@ static inline int cg_make(const struct cg_spec *s, struct cg_cert *out)
 	out->key = NULL;
 	if (x == NULL || key == NULL || name == NULL)
 		goto out;
-	if (s->cn != NULL &&
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)s->cn, -1, -1, 0))
-		goto out;
+	/* O then CN: RFC 2253 prints the most specific first, "CN=...,O=..." */
 	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
 					(const unsigned char *)(s->org ? s->org : "Certsweep Test PKI"),
 					-1, -1, 0))
+		goto out;
+	if (s->cn != NULL &&
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)s->cn, -1, -1, 0))
 		goto out;
 	if (!X509_set_version(x, 2) ||
 	    !ASN1_INTEGER_set(X509_get_serialNumber(x), s->serial ? s->serial : 1000 + ++counter) ||

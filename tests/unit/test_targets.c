@@ -492,11 +492,13 @@ static void test_file_errors(void **state)
 		int exclude;
 		const char *msg;
 	} cases[] = {
-		{ "192.0.2.1\n# ok\n10.0.0.300\n", 0, "t.txt:3: bad target \"10.0.0.300\": not an IPv4 address" },
+		{ "192.0.2.1\n# ok\n10.0.0.300\n", 0,
+		  "t.txt:3: bad target \"10.0.0.300\": not an IPv4 address" },
 		{ "\n\n\nhost:0\n", 0, "t.txt:4: bad target \"host:0\": port 0 out of range (1-65535)" },
 		{ "192.0.2.1,0\n", 0, "t.txt:1: bad target \"192.0.2.1\": port 0 out of range" },
 		{ "192.0.2.1,x\n", 0, "t.txt:1: bad target \"192.0.2.1\": bad port \"x\"" },
-		{ "192.0.2.1:80,81\n", 0, "t.txt:1: bad target \"192.0.2.1:80\": port 80 conflicts with port 81" },
+		{ "192.0.2.1:80,81\n", 0,
+		  "t.txt:1: bad target \"192.0.2.1:80\": port 80 conflicts with port 81" },
 		{ "a\nb,1,c,d,e\n", 0, "t.txt:2: too many CSV fields (expected target,port,sni,starttls)" },
 		{ ",443\n", 0, "t.txt:1: missing target in CSV line" },
 		{ "host,,bad..sni\n", 0, "t.txt:1: bad SNI \"bad..sni\": empty label in hostname" },
@@ -504,7 +506,8 @@ static void test_file_errors(void **state)
 		{ "a\nb\x00" "c\n", 0, "t.txt:2: NUL byte in line" },
 		{ "10.0.0.0/8\nhost.example.com\n", 1, "t.txt:2: bad exclusion \"host.example.com\"" },
 		{ "10.0.0.1,443\n", 1, "t.txt:1: exclusions take one address, CIDR block or range per line" },
-		{ "10.0.0.0/8\r\n10.0.0.0/33\r\n", 1, "t.txt:2: bad exclusion \"10.0.0.0/33\": bad CIDR prefix /33" },
+		{ "10.0.0.0/8\r\n10.0.0.0/33\r\n", 1,
+		  "t.txt:2: bad exclusion \"10.0.0.0/33\": bad CIDR prefix /33" },
 	};
 	char err[ERRLEN];
 

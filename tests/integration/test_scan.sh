@@ -1,0 +1,240 @@
+#!/bin/bash
+# test_scan.sh: certsweep scan end to end against the real loopback farm (nginx HTTPS with the
+# test PKI, nginx mail STARTTLS, closed port, plain HTTP, hostile servers), a real DNS server
+# (dnsmasq on a loopback port) and the SQLite inventory.
+#
+# Asserts, per endpoint: the status, and for TLS endpoints the exact set of finding IDs that
+# tools/testpki.sh's expected.tsv lists (info findings aside) and the pinned severities. Then:
+# STARTTLS auto by greeting, hostnames via DNS and a hosts file, re-run resolution of findings,
+# the CSV report, exit codes, bad input (targets, files, corrupt database) and interruption.
+CERTSWEEP=${1:?usage: test_scan.sh PATH/TO/certsweep}
+CERTSWEEP=$(cd "$(dirname "$CERTSWEEP")" && pwd)/$(basename "$CERTSWEEP")
+. "$(dirname "$0")/lib.sh"
+
+farm_up || exit 1
+W=$FARM_DIR/work
+mkdir -p "$W"
+COMMON=(--ca-file "$FARM_ROOTS" --preferred-ca "$FARM_PREFERRED" --timeout 2s --retries 0)
+
+# ---------------------------------------------------------------- the whole farm, one sweep
+awk -F'\t' '!/^#/ {
+	sni = ($5 == "-") ? "" : $5
+	st = ($4 == "smtp" || $4 == "imap" || $4 == "pop3") ? $4 : ""
+	print $2 "," $3 "," sni "," st
+}' "$FARM_DIR/endpoints.tsv" >"$W/targets.csv"
+n_targets=$(wc -l <"$W/targets.csv")
+
+rc=0
+"$CERTSWEEP" scan -q --db "$W/inv.db" --json "$W/scan.ndjson" --targets "$W/targets.csv" \
+	--name farm "${COMMON[@]}" >"$W/scan.out" 2>&1 || rc=$?
+assert_eq 0 "$rc" "farm sweep exits 0"
+assert_eq "$n_targets" "$(wc -l <"$W/scan.ndjson")" "one NDJSON record per endpoint"
+
+record() { # addr port -> the endpoint's JSON record
+	jq -c --arg a "$1" --argjson p "$2" 'select(.ip == $a and .port == $p)' "$W/scan.ndjson"
+}
+
+while IFS=$'\t' read -r name addr port findings severity sni starttls cert; do
+	case $name in '#'*) continue ;; esac
+	rec=$(record "$addr" "$port")
+	assert_eq ok "$(jq -r .status <<<"$rec")" "$name: status ok"
+	want=$(tr ' ' '\n' <<<"${findings/#-/}" | sed '/^$/d' | sort | paste -sd' ')
+	got=$(jq -r '[.findings[] | select(.severity != "info") | .id] | unique | .[]' <<<"$rec" | sort | paste -sd' ')
+	assert_eq "$want" "$got" "$name: findings"
+	if [ "$severity" != "-" ]; then
+		for pin in $severity; do
+			id=${pin%%=*} sev=${pin#*=}
+			assert_eq "$sev" "$(jq -r --arg i "$id" '[.findings[] | select(.id == $i) | .severity][0]' <<<"$rec")" \
+				"$name: $id is $sev"
+		done
+	fi
+	if [ "$starttls" != "-" ]; then
+		assert_eq "$starttls" "$(jq -r .starttls <<<"$rec")" "$name: STARTTLS $starttls"
+	fi
+	[ "$sni" != "-" ] && assert_eq "$sni" "$(jq -r .sni <<<"$rec")" "$name: SNI sent"
+	assert_eq true "$(jq '(.chain | length) > 0 and (.chain[0].sha256 | length) == 64' <<<"$rec")" \
+		"$name: chain recorded"
+done <"$FARM_DIR/expected.tsv"
+
+rec=$(record "$(farm_addr good)" "$(farm_port good)")
+assert_eq true "$(jq '.tls.version != null and .tls.cipher != null and .tls.group != null' <<<"$rec")" \
+	"good: version, cipher and group recorded"
+assert_contains " h2 http/1.1 " " $(jq -r .tls.alpn <<<"$rec") " "good: ALPN negotiated with nginx"
+assert_eq true "$(jq '.validation.trusted and .validation.hostname_ok and .validation.preferred' <<<"$rec")" \
+	"good: trusted, name ok, preferred"
+
+check_status() { # name status [error-substring]
+	rec=$(record "$(farm_addr "$1")" "$(farm_port "$1")")
+	assert_eq "$2" "$(jq -r .status <<<"$rec")" "$1: status $2"
+	[ -n "${3:-}" ] && assert_contains "$(jq -r .error <<<"$rec")" "$3" "$1: error text"
+}
+check_status closed refused "refused"
+check_status plain not_tls "HTTP/1.1"
+check_status garbage not_tls "non-TLS"
+check_status stall timeout "timed out"
+check_status huge handshake_failed
+check_status bigrecord handshake_failed
+
+# The summary (not quiet) and the store.
+"$CERTSWEEP" scan --db "$W/sum.db" "$(farm_target good)" "$(farm_target expired)" "${COMMON[@]}" >"$W/sum.out" 2>&1
+out=$(cat "$W/sum.out")
+assert_contains "$out" "endpoints tried     2" "summary: endpoints tried"
+assert_contains "$out" "unique certificates 3" "summary: unique certificates (2 leaves + 1 intermediate)"
+assert_contains "$out" "cert.expired" "summary: count per finding ID"
+
+db() { sqlite3 -batch "$W/inv.db" "$@"; }
+assert_eq ok "$(db 'PRAGMA integrity_check')" "inventory passes integrity_check"
+assert_eq wal "$(db 'PRAGMA journal_mode')" "inventory in WAL mode"
+assert_eq "$n_targets" "$(db 'SELECT count(*) FROM observations')" "one observation per endpoint"
+assert_eq done "$(db "SELECT status FROM scans WHERE name = 'farm'")" "scan marked done"
+n_unique=$(jq -r '.chain[].sha256' "$W/scan.ndjson" | sort -u | wc -l)
+assert_eq "$n_unique" "$(db 'SELECT count(*) FROM certificates')" "certificates deduplicated by SHA-256"
+assert_eq 1 "$(db "SELECT count(*) FROM findings WHERE check_id = 'cert.expired' AND status = 'open'")" \
+	"cert.expired stored as an open finding"
+
+# ---------------------------------------------------------------- CSV report
+"$CERTSWEEP" report --db "$W/inv.db" --format csv -o "$W/report.csv"
+assert_eq "host,ip,port,subject_cn,sans,issuer,not_after,days_left,preferred,findings" \
+	"$(head -1 "$W/report.csv" | cut -d, -f1-10)" "CSV header"
+assert_contains "$(grep ',nonpref.test,' "$W/report.csv")" ",no," "CSV: non-preferred row says no"
+assert_contains "$(grep ",$(farm_port good),good.test," "$W/report.csv")" ",yes," "CSV: preferred row says yes"
+assert_eq "$(jq -s '[.[] | select(.status == "ok")] | length' "$W/scan.ndjson")" \
+	"$(($(wc -l <"$W/report.csv") - 1))" "CSV: one row per TLS endpoint x leaf"
+
+# ---------------------------------------------------------------- re-run resolves findings
+"$CERTSWEEP" scan -q --db "$W/rerun.db" --expiring-high 120 --expiring-critical 7 \
+	"$(farm_target good)" "${COMMON[@]}"
+assert_eq open "$(sqlite3 "$W/rerun.db" "SELECT status FROM findings WHERE check_id = 'cert.expiring'")" \
+	"threshold 120 days: cert.expiring open on good"
+"$CERTSWEEP" scan -q --db "$W/rerun.db" "$(farm_target good)" "${COMMON[@]}"
+assert_eq resolved "$(sqlite3 "$W/rerun.db" "SELECT status FROM findings WHERE check_id = 'cert.expiring'")" \
+	"default thresholds on re-run: cert.expiring resolved"
+assert_eq 2 "$(sqlite3 "$W/rerun.db" 'SELECT count(*) FROM scans')" "two scans recorded"
+
+# ---------------------------------------------------------------- STARTTLS auto by greeting
+"$CERTSWEEP" scan -q --db "$W/auto.db" --json "$W/auto.ndjson" --starttls auto \
+	"$(farm_target smtp)" "$(farm_target imap)" "$(farm_target pop3)" "${COMMON[@]}"
+for p in smtp imap pop3; do
+	rec=$(jq -c --argjson p "$(farm_port $p)" 'select(.port == $p)' "$W/auto.ndjson")
+	assert_eq "ok $p" "$(jq -r '.status + " " + .starttls' <<<"$rec")" "--starttls auto finds $p by its greeting"
+done
+rc=0
+"$CERTSWEEP" scan -q --db "$W/auto.db" --json "$W/st.ndjson" --starttls imap "$(farm_target smtp)" \
+	"${COMMON[@]}" || rc=$?
+assert_eq starttls_failed "$(jq -r .status "$W/st.ndjson")" "IMAP dialogue against SMTP: starttls_failed"
+
+# ---------------------------------------------------------------- names: DNS server and hosts file
+DNS_PORT=$((FARM_BASE + 98))
+dnsmasq --keep-in-foreground --port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces \
+	--no-resolv --no-hosts --local=/test/ --address=/good.test/127.0.0.1 \
+	--address=/wronghost.test/127.0.0.1 --address=/dual.test/127.0.0.1 --address=/dual.test/::1 \
+	--pid-file="$W/dnsmasq.pid" --user="$(id -un)" 2>"$W/dnsmasq.err" &
+DNS_PID=$!
+sleep 0.5
+"$CERTSWEEP" scan -q --db "$W/dns.db" --json "$W/dns.ndjson" --resolver "127.0.0.1:$DNS_PORT" \
+	"good.test:$(farm_port good)" "wronghost.test:$(farm_port wronghost)" \
+	"missing.test:$(farm_port good)" "dual.test:$(farm_port good)" "${COMMON[@]}" || true
+kill "$DNS_PID" 2>/dev/null
+rec=$(jq -c 'select(.host == "good.test")' "$W/dns.ndjson")
+assert_eq "ok good.test 127.0.0.1" "$(jq -r '.status + " " + .sni + " " + .ip' <<<"$rec")" \
+	"hostname resolved by the DNS server, scanned with the name as SNI"
+assert_eq "[]" "$(jq -c '[.findings[] | select(.severity != "info") | .id]' <<<"$rec")" "good.test: no findings"
+rec=$(jq -c 'select(.host == "wronghost.test")' "$W/dns.ndjson")
+assert_contains "$(jq -r '[.findings[].id] | join(" ")' <<<"$rec")" cert.hostname_mismatch \
+	"wronghost.test: hostname mismatch found through DNS"
+assert_eq dns_failed "$(jq -r 'select(.host == "missing.test") | .status' "$W/dns.ndjson")" \
+	"unknown name: dns_failed"
+assert_eq 1 "$(jq -r 'select(.host == "dual.test" and .ip == "127.0.0.1") | .port' "$W/dns.ndjson" | wc -l)" \
+	"name with two addresses: IPv4 scanned"
+assert_eq 1 "$(jq -r 'select(.host == "dual.test" and .ip == "::1") | .port' "$W/dns.ndjson" | wc -l)" \
+	"name with two addresses: IPv6 scanned too"
+
+printf '127.0.0.1 fromhosts.test\n' >"$W/hosts"
+"$CERTSWEEP" scan -q --db "$W/hosts.db" --json "$W/hosts.ndjson" --hosts-file "$W/hosts" \
+	--resolver "127.0.0.1:$DNS_PORT" --sni good.test "fromhosts.test:$(farm_port good)" "${COMMON[@]}" || true
+assert_eq "ok good.test" "$(jq -r '.status + " " + .sni' "$W/hosts.ndjson")" "--hosts-file name, --sni override"
+
+# ---------------------------------------------------------------- exit codes and bad input
+assert_status 1 "--fail-on high with a high finding exits 1" \
+	"$CERTSWEEP" scan -q --db "$W/x.db" --fail-on high "$(farm_target expired)" "${COMMON[@]}"
+assert_status 0 "--fail-on critical with none exits 0" \
+	"$CERTSWEEP" scan -q --db "$W/x.db" --fail-on critical "$(farm_target good)" "${COMMON[@]}"
+for bad in 10.0.0.300 10.0.0.0/33 '10.0.0.9-10.0.0.1' 'bad_host!' 'host:99999' '[::1' ''; do
+	rc=0
+	err=$("$CERTSWEEP" scan -q --db "$W/x.db" "$bad" 2>&1) || rc=$?
+	assert_eq 2 "$rc" "malformed target '$bad' exits 2"
+	assert_contains "$err" "certsweep:" "malformed target '$bad' has a message"
+done
+for opt in "--concurrency 0" "--concurrency lots" "--rate -1" "--timeout 3x" "--retries 99" \
+	"--ports 0" "--ports 1-70000" "--starttls gopher" "--fail-on severe" "--preferred-fingerprint zz"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$("$CERTSWEEP" scan -q --db "$W/x.db" $opt 127.0.0.1 2>&1) || rc=$?
+	assert_eq 2 "$rc" "bad option '$opt' exits 2"
+	assert_contains "$err" "certsweep:" "bad option '$opt' has a message"
+done
+rc=0
+err=$("$CERTSWEEP" scan -q --db "$W/x.db" --targets "$W/nonexistent" 2>&1) || rc=$?
+assert_eq 2 "$rc" "missing targets file exits 2"
+assert_contains "$err" "nonexistent" "missing targets file is named"
+printf '127.0.0.1\n127.0.0.1,notaport\n' >"$W/badtargets"
+err=$("$CERTSWEEP" scan -q --db "$W/x.db" --targets "$W/badtargets" 2>&1) || true
+assert_contains "$err" ":2" "bad targets file line is named"
+
+head -c 8192 /dev/urandom >"$W/corrupt.db"
+sum_before=$(sha256sum <"$W/corrupt.db")
+rc=0
+err=$("$CERTSWEEP" scan -q --db "$W/corrupt.db" "$(farm_target good)" "${COMMON[@]}" 2>&1) || rc=$?
+assert_eq 3 "$rc" "corrupt database exits 3"
+assert_contains "$err" "corrupt.db" "corrupt database is named in the message"
+assert_eq "$sum_before" "$(sha256sum <"$W/corrupt.db")" "corrupt database left untouched"
+cp "$W/inv.db" "$W/trunc.db"
+sqlite3 "$W/trunc.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+truncate -s 3000 "$W/trunc.db"
+rc=0
+"$CERTSWEEP" scan -q --db "$W/trunc.db" "$(farm_target good)" "${COMMON[@]}" >/dev/null 2>&1 || rc=$?
+assert_eq 3 "$rc" "truncated database exits 3"
+rc=0
+err=$("$CERTSWEEP" scan -q --db "$W/x.db" --json /nonexistent-dir/out.json "$(farm_target good)" 2>&1) || rc=$?
+assert_eq 3 "$rc" "unwritable --json exits 3"
+rc=0
+err=$("$CERTSWEEP" report --db "$W/none.db" 2>&1) || rc=$?
+assert_eq 3 "$rc" "report on a missing database exits 3"
+assert_contains "$err" "none.db" "report names the missing database"
+[ ! -e "$W/none.db" ] && pass "report does not create a database" || fail "report created a database"
+
+# A hostile certificate: markup and terminal escapes in the subject reach the store verbatim,
+# the CSV quoted, the terminal never raw.
+hostile="$W/hostile"
+mkdir -p "$hostile"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-keyout "$hostile/k.pem" -out "$hostile/c.pem" -utf8 \
+	-subj "/CN==HYPERLINK(\"x\")<script>alert(1)<\/script>/O=a,b\"c'); DROP TABLE certificates;--" 2>/dev/null
+HPORT=$((FARM_BASE + 97))
+openssl s_server -accept "127.0.0.1:$HPORT" -cert "$hostile/c.pem" -key "$hostile/k.pem" -quiet -naccept 3 \
+	>/dev/null 2>&1 &
+SPID=$!
+sleep 0.5
+"$CERTSWEEP" scan --db "$W/hostile.db" "127.0.0.1:$HPORT" --timeout 2s >"$W/hostile.out" 2>&1 || true
+"$CERTSWEEP" report --db "$W/hostile.db" -o "$W/hostile.csv"
+kill "$SPID" 2>/dev/null
+assert_eq 1 "$(sqlite3 "$W/hostile.db" "SELECT count(*) FROM certificates WHERE subject LIKE '%DROP TABLE certificates%'")" \
+	"hostile subject stored verbatim (bound, never formatted into SQL)"
+assert_contains "$(cat "$W/hostile.csv")" "\"'=HYPERLINK" "CSV cell starting with = neutralised and quoted"
+
+# ---------------------------------------------------------------- interruption keeps results
+for n in $(farm_names https); do farm_target "$n"; done >"$W/int.txt"
+"$CERTSWEEP" scan -q --db "$W/int.db" --targets "$W/int.txt" "$(farm_target stall)" \
+	--ca-file "$FARM_ROOTS" --timeout 60s &
+SCAN_PID=$!
+sleep 2
+kill -INT "$SCAN_PID"
+rc=0
+wait "$SCAN_PID" || rc=$?
+assert_eq 130 "$rc" "SIGINT exits 130"
+assert_eq interrupted "$(sqlite3 "$W/int.db" 'SELECT status FROM scans')" "scan marked interrupted"
+assert_eq ok "$(sqlite3 "$W/int.db" 'PRAGMA integrity_check')" "interrupted inventory passes integrity_check"
+assert_eq "$(wc -l <"$W/int.txt")" "$(sqlite3 "$W/int.db" "SELECT count(*) FROM observations WHERE status = 'ok'")" \
+	"every endpoint finished before SIGINT is stored"
+
+finish
