@@ -101,7 +101,7 @@ fuzz-smoke: $(FUZZ_BIN)
 	@sh tests/run-fuzz-smoke.sh $(FUZZ_BIN)
 
 integration: certsweep
-	@sh tests/integration/run.sh $(BUILD)/certsweep
+	@for t in tests/integration/test_*.sh; do bash $$t $(BUILD)/certsweep || exit 1; done
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_BIN)

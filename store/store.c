@@ -593,7 +593,7 @@ int store_scan_end(struct store *st, int64_t scan_id, const struct scan_totals *
 			goto fail;
 		t = &counted;
 	}
-	if (
+	if (resolve_findings(st, scan_id, now) != 0 ||
 	    write_scan_end(st, scan_id, t, status, now) != 0)
 		goto fail;
 	return store_flush(st);

@@ -5,14 +5,13 @@
 #   sh tools/farm.sh status DIR              what runs; exit 0 when all of it runs, 3 otherwise
 #   sh tools/farm.sh stop DIR                stop all it started; safe to call twice
 #
-# Environment: CERTSWEEP_FARM_BASE (first port, default 20400), CERTSWEEP_PKI (PKI folder,
-# default DIR/pki, made by tools/testpki.sh when missing or stale; it may be shared by
-# several farms), CERTSWEEP_FARM_LIFETIME
-# (seconds, default 1800: a watchdog stops the farm after that, so a crashed test leaves
-# nothing behind for long).
+# Environment: CERTSWEEP_FARM_BASE (first port, default 20400); CERTSWEEP_PKI (PKI folder,
+# default DIR/pki, made by tools/testpki.sh when missing or stale, may be shared by several
+# farms); CERTSWEEP_FARM_LIFETIME (seconds, default 1800: then a watchdog stops the farm, so
+# a crashed test leaves nothing behind for long).
 #
 # The test farm (ports are BASE + offset, all on 127.0.0.1 except ipv6 on [::1]):
-#   0-16   one nginx HTTPS server per test leaf (layout from `testpki.sh --layout`)
+#   0-16   one nginx HTTPS server per test leaf (the rows of testpki.sh's expected.tsv)
 #   20-22  nginx mail SMTP, IMAP, POP3 with `starttls only` and the mail.test certificate
 #   30     plain HTTP (also answers the mail module's auth_http at /auth: STARTTLS comes first)
 #   40-44  tools/badserver.py: garbage, stall, drip, huge, bigrecord
@@ -327,6 +326,7 @@ cmd_start() {
 	mv "$DIR/endpoints.tsv.tmp" "$DIR/endpoints.tsv"
 	mv "$DIR/targets.txt.tmp" "$DIR/targets.txt"
 	: >"$DIR/error.log"
+	: >"$DIR/nginx.out"
 
 	# daemon on: the master has bound every listener by the time this returns.
 	if ! nginx -p "$DIR/" -c "$DIR/nginx.conf" -e "$DIR/error.log" \

@@ -515,7 +515,8 @@ static void test_truncated_db(void **state)
 	free(b.p);
 }
 
-/* The header is intact but pages are garbage: caught by quick_check. */
+/* The header and schema are intact but a data page is garbage: only quick_check sees it
+ * (opening reads no data page). Then every page after the first. */
 static void test_corrupt_pages(void **state)
 {
 	struct env *e = *state;
@@ -525,6 +526,17 @@ static void test_corrupt_pages(void **state)
 	store_small_scan(st, 50);
 	assert_int_equal(store_close(st), 0);
 	b = slurp(e->path);
+	assert_true(b.n % 4096 == 0 && b.n > 3 * 4096);
+	{
+		unsigned char *last = malloc(b.n);
+
+		assert_non_null(last);
+		memcpy(last, b.p, b.n);
+		memset(last + b.n - 4096, 0xa5, 4096);
+		spit(e->path, last, b.n);
+		free(last);
+	}
+	assert_refused(e->path, "is corrupt");
 	memset(b.p + 4096, 0xa5, b.n - 4096);
 	spit(e->path, b.p, b.n);
 	assert_refused(e->path, "is corrupt");
@@ -869,6 +881,9 @@ static void test_findings_lifecycle(void **state)
 	                 3000);
 	assert_int_equal(q_int(e->path, "SELECT first_seen FROM endpoints WHERE ip = '127.0.0.1'"),
 	                 1000);
+	/* The certificate's own first/last seen follow the observations too. */
+	assert_text(e->path, "SELECT first_seen || '|' || last_seen FROM certificates"
+	            " WHERE subject_cn = 'a.test'", "1000|3000");
 
 	/* Each scan's report shows the findings of that scan. */
 	memset(&c, 0, sizeof(c));
