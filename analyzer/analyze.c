@@ -40,7 +40,7 @@ struct analyzer {
 	int critical_days, high_days;
 	time_t at;                      /* 0: now */
 	struct cert_cache *certs;       /* owned */
-	struct verify_cache *chains;    /* owned */
+	struct chain_cache *chains;    /* owned */
 };
 
 /* The analysis as allocated: the public part first, then the references it holds. */
@@ -127,7 +127,7 @@ struct analyzer *analyzer_new(const struct analyzer_config *cfg, char *err, size
 		az->high_days = az->critical_days;
 	az->at = cfg->at;
 	az->certs = cert_cache_new(CERT_CACHE_MAX);
-	az->chains = verify_cache_new(az->store, az->policy, VERIFY_CACHE_MAX);
+	az->chains = chain_cache_new(az->store, az->policy, VERIFY_CACHE_MAX);
 	if (az->certs == NULL || az->chains == NULL) {
 		snprintf(err, errlen, "out of memory (or no randomness for the cache keys)");
 		goto fail;
@@ -144,7 +144,7 @@ void analyzer_free(struct analyzer *az)
 {
 	if (az == NULL)
 		return;
-	verify_cache_free(az->chains);
+	chain_cache_free(az->chains);
 	cert_cache_free(az->certs);
 	ca_policy_free(az->own_policy);
 	X509_STORE_free(az->store);
@@ -155,7 +155,7 @@ void analyzer_get_stats(const struct analyzer *az, struct analyzer_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	cert_cache_stats(az->certs, &st->cert_parses, &st->cert_hits, &st->cert_entries);
-	verify_cache_stats(az->chains, &st->chain_verifies, &st->chain_hits, &st->chain_entries);
+	chain_cache_stats(az->chains, &st->chain_verifies, &st->chain_hits, &st->chain_entries);
 }
 
 int analyzer_set_cache_limits(struct analyzer *az, size_t certs, size_t chains)
@@ -166,7 +166,7 @@ int analyzer_set_cache_limits(struct analyzer *az, size_t certs, size_t chains)
 		return -1;
 	cert_cache_free(az->certs);
 	az->certs = cc;
-	verify_cache_set_max(az->chains, chains);
+	chain_cache_set_max(az->chains, chains);
 	return 0;
 }
 
@@ -294,7 +294,7 @@ struct analysis *analyze(struct analyzer *az, const struct observation *obs)
 	}
 	if (an->n_certs == 0)
 		return an;
-	vr = verify_chain(az->chains, an->certs, an->n_certs, at);
+	vr = chain_verify(az->chains, an->certs, an->n_certs, at);
 	hostname = target_name(obs, name, sizeof(name), &bad_name);
 	ERR_set_mark();
 	fill_verdicts(az, an, vr, hostname, bad_name, at);

@@ -16,16 +16,16 @@
 #include <stdlib.h>
 
 struct cert_entry {
-	struct hmap_node node;   /* key = ci->der */
+	struct az_hmap_node node;   /* key = ci->der */
 	struct certinfo *ci;     /* one reference owned by the entry */
 };
 
 struct cert_cache {
-	struct hmap map;
+	struct az_hmap map;
 	unsigned long parses, hits;
 };
 
-static void cert_entry_destroy(struct hmap_node *n)
+static void cert_entry_destroy(struct az_hmap_node *n)
 {
 	struct cert_entry *e = (struct cert_entry *)(void *)n;
 
@@ -39,7 +39,7 @@ struct cert_cache *cert_cache_new(size_t max)
 
 	if (cc == NULL)
 		return NULL;
-	if (hmap_init(&cc->map, max, cert_entry_destroy) != 0) {
+	if (az_hmap_init(&cc->map, max, cert_entry_destroy) != 0) {
 		free(cc);
 		return NULL;
 	}
@@ -50,14 +50,14 @@ void cert_cache_free(struct cert_cache *cc)
 {
 	if (cc == NULL)
 		return;
-	hmap_fini(&cc->map);
+	az_hmap_fini(&cc->map);
 	free(cc);
 }
 
 struct certinfo *cert_cache_get(struct cert_cache *cc, const unsigned char *der, size_t len)
 {
-	uint64_t h = hmap_hash(&cc->map, der, len);
-	struct hmap_node *n = hmap_find(&cc->map, h, der, len);
+	uint64_t h = az_hmap_hash(&cc->map, der, len);
+	struct az_hmap_node *n = az_hmap_find(&cc->map, h, der, len);
 	struct cert_entry *e;
 	struct certinfo *ci;
 	char err[128];
@@ -77,7 +77,7 @@ struct certinfo *cert_cache_get(struct cert_cache *cc, const unsigned char *der,
 	e->node.hash = h;
 	e->node.key = ci->der;
 	e->node.key_len = ci->der_len;
-	if (hmap_insert(&cc->map, &e->node) != 0)
+	if (az_hmap_insert(&cc->map, &e->node) != 0)
 		cert_entry_destroy(&e->node);
 	return ci;
 }

@@ -32,13 +32,13 @@
 #define KEY_MAX (OBS_MAX_CHAIN * 32 + 8)
 
 struct verify_entry {
-	struct hmap_node node;     /* key = key[] */
+	struct az_hmap_node node;     /* key = key[] */
 	struct chain_result res;
 	unsigned char key[];
 };
 
-struct verify_cache {
-	struct hmap map;
+struct chain_cache {
+	struct az_hmap map;
 	X509_STORE *store;               /* borrowed */
 	const struct ca_policy *policy;  /* borrowed */
 	struct chain_result scratch;     /* results that could not be cached */
@@ -60,7 +60,7 @@ static void result_clear(struct chain_result *r)
 	r->order_pos = r->order_issuer_pos = -1;
 }
 
-static void verify_entry_destroy(struct hmap_node *n)
+static void verify_entry_destroy(struct az_hmap_node *n)
 {
 	struct verify_entry *e = (struct verify_entry *)(void *)n;
 
@@ -68,13 +68,13 @@ static void verify_entry_destroy(struct hmap_node *n)
 	free(e);
 }
 
-struct verify_cache *verify_cache_new(void *store, const struct ca_policy *policy, size_t max)
+struct chain_cache *chain_cache_new(void *store, const struct ca_policy *policy, size_t max)
 {
-	struct verify_cache *vc = calloc(1, sizeof(*vc));
+	struct chain_cache *vc = calloc(1, sizeof(*vc));
 
 	if (vc == NULL)
 		return NULL;
-	if (hmap_init(&vc->map, max, verify_entry_destroy) != 0) {
+	if (az_hmap_init(&vc->map, max, verify_entry_destroy) != 0) {
 		free(vc);
 		return NULL;
 	}
@@ -84,22 +84,22 @@ struct verify_cache *verify_cache_new(void *store, const struct ca_policy *polic
 	return vc;
 }
 
-void verify_cache_free(struct verify_cache *vc)
+void chain_cache_free(struct chain_cache *vc)
 {
 	if (vc == NULL)
 		return;
-	hmap_fini(&vc->map);
+	az_hmap_fini(&vc->map);
 	result_clear(&vc->scratch);
 	free(vc);
 }
 
-void verify_cache_set_max(struct verify_cache *vc, size_t max)
+void chain_cache_set_max(struct chain_cache *vc, size_t max)
 {
-	hmap_clear(&vc->map);
+	az_hmap_clear(&vc->map);
 	vc->map.max = max > 0 ? max : 1;
 }
 
-void verify_cache_stats(const struct verify_cache *vc, unsigned long *verifies,
+void chain_cache_stats(const struct chain_cache *vc, unsigned long *verifies,
 			unsigned long *hits, size_t *entries)
 {
 	*verifies = vc->verifies;
@@ -179,7 +179,7 @@ static int anchor_matches(const struct vstate *st, X509_STORE_CTX *ctx,
 	return found;
 }
 
-static void run_verify(struct verify_cache *vc, const struct certinfo *const *certs, size_t n,
+static void run_verify(struct chain_cache *vc, const struct certinfo *const *certs, size_t n,
 		       time_t at, struct chain_result *res)
 {
 	struct vstate st = { .res = res, .certs = certs, .n = n };
@@ -247,13 +247,13 @@ static size_t make_key(const struct certinfo *const *certs, size_t n, time_t at,
 	return len;
 }
 
-const struct chain_result *verify_chain(struct verify_cache *vc, const struct certinfo *const *certs,
+const struct chain_result *chain_verify(struct chain_cache *vc, const struct certinfo *const *certs,
 					size_t n, time_t at)
 {
 	unsigned char key[KEY_MAX];
 	struct verify_entry *e;
 	struct chain_result *res;
-	struct hmap_node *node;
+	struct az_hmap_node *node;
 	size_t key_len;
 	uint64_t h;
 
@@ -261,8 +261,8 @@ const struct chain_result *verify_chain(struct verify_cache *vc, const struct ce
 		n = OBS_MAX_CHAIN;
 	result_clear(&vc->scratch);
 	key_len = make_key(certs, n, at, key);
-	h = hmap_hash(&vc->map, key, key_len);
-	node = hmap_find(&vc->map, h, key, key_len);
+	h = az_hmap_hash(&vc->map, key, key_len);
+	node = az_hmap_find(&vc->map, h, key, key_len);
 	if (node != NULL) {
 		vc->hits++;
 		return &((struct verify_entry *)(void *)node)->res;
@@ -289,7 +289,7 @@ const struct chain_result *verify_chain(struct verify_cache *vc, const struct ce
 	e->node.hash = h;
 	e->node.key = e->key;
 	e->node.key_len = key_len;
-	if (hmap_insert(&vc->map, &e->node) != 0) {
+	if (az_hmap_insert(&vc->map, &e->node) != 0) {
 		vc->scratch = e->res;
 		free(e);
 		return &vc->scratch;

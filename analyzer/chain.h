@@ -36,24 +36,24 @@ struct chain_result {
 	                         trust anchor) matches the policy */
 };
 
-struct verify_cache;
+struct chain_cache;
 
 /* store: X509_STORE * (borrowed, must outlive the cache). */
-struct verify_cache *verify_cache_new(void *store, const struct ca_policy *policy, size_t max);
-void verify_cache_free(struct verify_cache *vc);
+struct chain_cache *chain_cache_new(void *store, const struct ca_policy *policy, size_t max);
+void chain_cache_free(struct chain_cache *vc);
 
 /*
  * Verifies certs[0..n) (leaf first, the rest untrusted) at time `at`, or returns the result of an
  * earlier verification of the same chain on the same UTC day. Never NULL: when memory runs out
  * the result says so (code X509_V_ERR_OUT_OF_MEM) and is not cached. The result is owned by the
- * cache and valid until the next verify_chain() call or verify_cache_free().
+ * cache and valid until the next chain_verify() call or chain_cache_free().
  */
-const struct chain_result *verify_chain(struct verify_cache *vc, const struct certinfo *const *certs,
+const struct chain_result *chain_verify(struct chain_cache *vc, const struct certinfo *const *certs,
 					size_t n, time_t at);
 
-void verify_cache_stats(const struct verify_cache *vc, unsigned long *verifies,
+void chain_cache_stats(const struct chain_cache *vc, unsigned long *verifies,
 			unsigned long *hits, size_t *entries);
 /* Empties the cache and sets a new bound. */
-void verify_cache_set_max(struct verify_cache *vc, size_t max);
+void chain_cache_set_max(struct chain_cache *vc, size_t max);
 
 #endif

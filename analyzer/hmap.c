@@ -38,7 +38,7 @@ static void sipround(uint64_t v[4])
 	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
 }
 
-uint64_t siphash24(const unsigned char key[16], const void *in, size_t len)
+uint64_t az_siphash24(const unsigned char key[16], const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	uint64_t k0 = rd64le(key), k1 = rd64le(key + 8);
@@ -69,7 +69,7 @@ uint64_t siphash24(const unsigned char key[16], const void *in, size_t len)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-int hmap_init(struct hmap *h, size_t max, void (*destroy)(struct hmap_node *n))
+int az_hmap_init(struct az_hmap *h, size_t max, void (*destroy)(struct az_hmap_node *n))
 {
 	memset(h, 0, sizeof(*h));
 	h->max = max > 0 ? max : 1;
@@ -79,13 +79,13 @@ int hmap_init(struct hmap *h, size_t max, void (*destroy)(struct hmap_node *n))
 	return 0;
 }
 
-void hmap_clear(struct hmap *h)
+void az_hmap_clear(struct az_hmap *h)
 {
 	for (size_t i = 0; i < h->n_buckets; i++) {
-		struct hmap_node *n = h->buckets[i];
+		struct az_hmap_node *n = h->buckets[i];
 
 		while (n != NULL) {
-			struct hmap_node *next = n->next;
+			struct az_hmap_node *next = n->next;
 
 			h->destroy(n);
 			n = next;
@@ -95,22 +95,22 @@ void hmap_clear(struct hmap *h)
 	h->count = 0;
 }
 
-void hmap_fini(struct hmap *h)
+void az_hmap_fini(struct az_hmap *h)
 {
-	hmap_clear(h);
+	az_hmap_clear(h);
 	free(h->buckets);
 	h->buckets = NULL;
 	h->n_buckets = 0;
 }
 
-uint64_t hmap_hash(const struct hmap *h, const void *key, size_t len)
+uint64_t az_hmap_hash(const struct az_hmap *h, const void *key, size_t len)
 {
-	return siphash24(h->sipkey, key, len);
+	return az_siphash24(h->sipkey, key, len);
 }
 
-struct hmap_node *hmap_find(const struct hmap *h, uint64_t hash, const void *key, size_t len)
+struct az_hmap_node *az_hmap_find(const struct az_hmap *h, uint64_t hash, const void *key, size_t len)
 {
-	struct hmap_node *n;
+	struct az_hmap_node *n;
 
 	if (h->n_buckets == 0)
 		return NULL;
@@ -121,17 +121,17 @@ struct hmap_node *hmap_find(const struct hmap *h, uint64_t hash, const void *key
 }
 
 /* Grows the bucket array to n buckets (a power of two); returns -1 on allocation failure. */
-static int hmap_resize(struct hmap *h, size_t n)
+static int az_hmap_resize(struct az_hmap *h, size_t n)
 {
-	struct hmap_node **b = calloc(n, sizeof(*b));
+	struct az_hmap_node **b = calloc(n, sizeof(*b));
 
 	if (b == NULL)
 		return -1;
 	for (size_t i = 0; i < h->n_buckets; i++) {
-		struct hmap_node *e = h->buckets[i];
+		struct az_hmap_node *e = h->buckets[i];
 
 		while (e != NULL) {
-			struct hmap_node *next = e->next;
+			struct az_hmap_node *next = e->next;
 			size_t j = e->hash & (n - 1);
 
 			e->next = b[j];
@@ -145,16 +145,16 @@ static int hmap_resize(struct hmap *h, size_t n)
 	return 0;
 }
 
-int hmap_insert(struct hmap *h, struct hmap_node *n)
+int az_hmap_insert(struct az_hmap *h, struct az_hmap_node *n)
 {
 	size_t j;
 
 	if (h->count >= h->max)
-		hmap_clear(h);
-	if (h->n_buckets == 0 && hmap_resize(h, HMAP_MIN_BUCKETS) != 0)
+		az_hmap_clear(h);
+	if (h->n_buckets == 0 && az_hmap_resize(h, HMAP_MIN_BUCKETS) != 0)
 		return -1;
 	if (h->count >= h->n_buckets && h->n_buckets < HMAP_MAX_BUCKETS)
-		(void)hmap_resize(h, h->n_buckets * 2); /* a failed resize only costs speed */
+		(void)az_hmap_resize(h, h->n_buckets * 2); /* a failed resize only costs speed */
 	j = n->hash & (h->n_buckets - 1);
 	n->next = h->buckets[j];
 	h->buckets[j] = n;

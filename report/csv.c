@@ -1,13 +1,13 @@
 /*
  * csv.c: the CSV writer (RFC 4180) and the "endpoint x leaf certificate" view.
  *
- * A text cell is encoded in one pass over its bytes:
+ * A text cell is encoded in two passes over its bytes (a scan, then the copy):
  *   1. quote it when any byte is ',', '"', or a control character (< 0x20 or 0x7f): this keeps
  *      CR, LF, TAB and the rest inside the field where every RFC 4180 reader expects them;
  *   2. prefix "'" when the first byte is '=', '+', '-', '@', TAB or CR (formula injection:
  *      spreadsheets otherwise evaluate "=HYPERLINK(...)" from a certificate's subject);
- *   3. copy valid UTF-8 sequences (core/text.c decides), write U+FFFD for each byte that does not start one, and
- *      double every '"'.
+ *   3. copy valid UTF-8 sequences (text_utf8_seq of core/text.c decides), write U+FFFD for
+ *      each byte that does not start one, and double every '"'.
  * All values are treated as hostile: certificate fields are chosen by whoever made the
  * certificate. The encoder writes either to a FILE or into a bounded buffer (a "sink").
  */

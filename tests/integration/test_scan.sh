@@ -154,6 +154,34 @@ printf '127.0.0.1 fromhosts.test\n' >"$W/hosts"
 	--resolver "127.0.0.1:$DNS_PORT" --sni good.test "fromhosts.test:$(farm_port good)" "${COMMON[@]}" || true
 assert_eq "ok good.test" "$(jq -r '.status + " " + .sni' "$W/hosts.ndjson")" "--hosts-file name, --sni override"
 
+# ---------------------------------------------------------------- engine controls
+# --rate: 30 endpoints (the closed port's neighbours, all refused at once) at 20 per second
+# cannot finish in less than about 1.45 s (a burst of 1, then 29 paced tokens).
+start=$(date +%s%N)
+"$CERTSWEEP" scan -q --db "$W/rate.db" --json "$W/rate.ndjson" --rate 20 \
+	-p "$((FARM_BASE + 60))-$((FARM_BASE + 89))" 127.0.0.1 >/dev/null 2>&1 || true
+el_ms=$((($(date +%s%N) - start) / 1000000))
+assert_eq 30 "$(wc -l <"$W/rate.ndjson")" "--rate: every endpoint visited"
+[ "$el_ms" -ge 1400 ] && pass "--rate 20 paces 30 connections over >= 1.4 s ($el_ms ms)" ||
+	fail "--rate 20 did not pace: 30 connections in $el_ms ms"
+# --retries: a stalling server times out on every attempt.
+"$CERTSWEEP" scan -q --db "$W/retry.db" --json "$W/retry.ndjson" --timeout 300ms --retries 2 \
+	"$(farm_target stall)" >/dev/null 2>&1 || true
+assert_eq "timeout 3" "$(jq -r '.status + " " + (.attempts | tostring)' "$W/retry.ndjson")" \
+	"--retries 2: three attempts, then timeout"
+# --connect-timeout vs --timeout: the stall server accepts, so the handshake timeout is named.
+assert_contains "$(jq -r .error "$W/retry.ndjson")" "TLS handshake timed out after 300 ms" \
+	"handshake timeout reported as such"
+# Progress on a terminal (script(1) gives the scan a pseudo-terminal), none when piped.
+script -qec "$CERTSWEEP scan --db $W/tty.db $(farm_target good) $(farm_target stall) --timeout 1500ms --retries 0 --ca-file $FARM_ROOTS" \
+	/dev/null >"$W/tty.out" 2>&1 || true
+assert_contains "$(cat "$W/tty.out")" "done (" "progress line shown on a terminal"
+assert_contains "$(cat "$W/tty.out")" "TLS endpoints" "progress line counts TLS endpoints"
+"$CERTSWEEP" scan --db "$W/tty.db" "$(farm_target good)" --ca-file "$FARM_ROOTS" >"$W/notty.out" 2>&1 || true
+assert_not_contains "$(cat "$W/notty.out")" "in flight" "no progress line when stderr is not a terminal"
+"$CERTSWEEP" scan -q --db "$W/tty.db" "$(farm_target good)" --ca-file "$FARM_ROOTS" >"$W/quiet.out" 2>&1 || true
+assert_eq "" "$(cat "$W/quiet.out")" "--quiet prints nothing"
+
 # ---------------------------------------------------------------- exit codes and bad input
 assert_status 1 "--fail-on high with a high finding exits 1" \
 	"$CERTSWEEP" scan -q --db "$W/x.db" --fail-on high "$(farm_target expired)" "${COMMON[@]}"

@@ -3,8 +3,10 @@
  * one binary linked only with the library, so this header carries its own code).
  *
  *   struct cg_cert root = { 0 };
- *   cg_make(&(struct cg_spec){ .cn = "Test Root", .ca = 1, .not_before = t0, .not_after = t1 }, &root);
- *   cg_make(&(struct cg_spec){ .cn = "www.example.test", .issuer = &root, .san = "DNS:www.example.test",
+ *   cg_make(&(struct cg_spec){ .cn = "Test Root", .ca = 1,
+ *                              .not_before = t0, .not_after = t1 }, &root);
+ *   cg_make(&(struct cg_spec){ .cn = "www.example.test", .issuer = &root,
+ *                              .san = "DNS:www.example.test",
  *                              .not_before = t0, .not_after = t1 }, &leaf);
  *   cg_obs_add(obs, &leaf);  ...  cg_free(&leaf);
  *
@@ -45,7 +47,7 @@ struct cg_spec {
 	const EVP_MD *md;              /* NULL: SHA-256 */
 	const char *san;               /* e.g. "DNS:a.test,IP:127.0.0.1" */
 	const char *ku, *eku;          /* NULL: default for a CA/leaf, "": none */
-	const char *aia;               /* e.g. "OCSP;URI:http://ocsp.test,caIssuers;URI:http://ca.test/i.crt" */
+	const char *aia;               /* "OCSP;URI:http://o.test,caIssuers;URI:http://ca.test/i.crt" */
 	const char *crl;               /* e.g. "URI:http://crl.test/ca.crl" */
 	int sct;                       /* add an (empty) embedded SCT list extension */
 	long serial;                   /* 0: 1000 + a counter */
@@ -115,7 +117,8 @@ static inline int cg_make(const struct cg_spec *s, struct cg_cert *out)
 					-1, -1, 0))
 		goto out;
 	if (s->cn != NULL &&
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)s->cn, -1, -1, 0))
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)s->cn,
+					-1, -1, 0))
 		goto out;
 	if (!X509_set_version(x, 2) ||
 	    !ASN1_INTEGER_set(X509_get_serialNumber(x), s->serial ? s->serial : 1000 + ++counter) ||

@@ -871,7 +871,15 @@ static void test_findings_lifecycle(void **state)
 	/* Scan 3: tls10 is back: re-opened, same row, counted. */
 	assert_int_equal(store_scan_begin(st, "nightly", "", &s3), 0);
 	add_a(st, s3, 3000, 1, 1, chain_a);
-	assert_int_equal(store_scan_end(st, s3, NULL, "interrupted"), 0);
+	{
+		/* The caller's totals are written as given. */
+		const struct scan_totals t = { .endpoints = 7, .open = 6, .tls = 5, .unique_certs = 4 };
+
+		assert_int_equal(store_scan_end(st, s3, &t, "interrupted"), 0);
+		assert_text(e->path, "SELECT total_endpoints || total_open || total_tls ||"
+		            " total_unique_certs || '|' || (ended >= started) FROM scans WHERE id = 3",
+		            "7654|1");
+	}
 	assert_text(e->path, "SELECT status || '|' || coalesce(resolved_at, 'null') || '|' ||"
 	            " reopened || '|' || first_seen || '|' || last_seen || '|' || last_scan"
 	            " FROM findings WHERE check_id = 'proto.tls10'", "open|null|1|1000|3000|3");
