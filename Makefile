@@ -36,7 +36,7 @@ else ifneq ($(SANITIZER),)
 endif
 
 # Objects of different builds never mix: each flavour has its own build folder.
-BUILD := build/$(if $(SANITIZER),$(SANITIZER),default)
+BUILD := build/$(if $(SANITIZER),$(SANITIZER),default)$(if $(FUZZ),-$(FUZZ))
 ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 

@@ -99,8 +99,8 @@ struct finding {
 /* The result of analysing one observation. Owned by the caller of analyze(). */
 struct analysis {
 	size_t n_certs;
-	const struct certinfo *certs[OBS_MAX_CHAIN]; /* borrowed from the analyzer's cache, leaf first;
-	                                                valid until analyzer_free */
+	const struct certinfo *certs[OBS_MAX_CHAIN]; /* leaf first; reference-counted entries of the
+	                                                analyzer's cache: valid until analysis_free */
 	int verified;               /* 1 when the chain verified against the trust store */
 	int verify_code;            /* X509_V_* code, 0 when verified */
 	char verify_error[160];     /* OpenSSL's text, "" when verified */

@@ -56,12 +56,16 @@ void cert_cache_free(struct cert_cache *cc)
 
 struct certinfo *cert_cache_get(struct cert_cache *cc, const unsigned char *der, size_t len)
 {
-	uint64_t h = az_hmap_hash(&cc->map, der, len);
-	struct az_hmap_node *n = az_hmap_find(&cc->map, h, der, len);
+	struct az_hmap_node *n;
 	struct cert_entry *e;
 	struct certinfo *ci;
 	char err[128];
+	uint64_t h;
 
+	if (der == NULL || len == 0)
+		return NULL;
+	h = az_hmap_hash(&cc->map, der, len);
+	n = az_hmap_find(&cc->map, h, der, len);
 	if (n != NULL) {
 		cc->hits++;
 		return certinfo_ref(((struct cert_entry *)(void *)n)->ci);

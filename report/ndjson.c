@@ -49,12 +49,18 @@ static json_t *cert_json(size_t pos, const struct certinfo *ci)
 	iso8601_utc(na, sizeof(na), ci->not_after);
 	for (size_t i = 0; sans != NULL && i < ci->n_sans; i++)
 		json_array_append_new(sans, jstr(ci->sans[i]));
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:s, s:o*}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:o, s:s, s:o*,"
+	                 " s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b}",
 	                 "position", (json_int_t)pos, "sha256", ci->sha256_hex, "sha1", ci->sha1_hex,
 	                 "subject", jstr(ci->subject), "issuer", jstr(ci->issuer),
 	                 "serial", jstr(ci->serial_hex), "not_before", nb, "not_after", na,
-	                 "key_type", ci->key_type, "key_bits", ci->key_bits, "sig_alg", ci->sig_alg,
-	                 "sans", sans);
+	                 "key_type", ci->key_type, "key_bits", ci->key_bits,
+	                 "curve", jstr_or_null(ci->curve), "sig_alg", ci->sig_alg, "sans", sans,
+	                 "key_usage", jstr_or_null(ci->key_usage),
+	                 "ext_key_usage", jstr_or_null(ci->ext_key_usage),
+	                 "ocsp_url", jstr_or_null(ci->aia_ocsp), "ca_issuers_url", jstr_or_null(ci->aia_ca_issuers),
+	                 "crl_url", jstr_or_null(ci->crl_url), "has_sct", ci->has_sct, "is_ca", ci->is_ca,
+	                 "self_signed", ci->self_signed);
 }
 
 static json_t *findings_json(const struct analysis *an)

@@ -182,6 +182,34 @@ assert_not_contains "$(cat "$W/notty.out")" "in flight" "no progress line when s
 "$CERTSWEEP" scan -q --db "$W/tty.db" "$(farm_target good)" --ca-file "$FARM_ROOTS" >"$W/quiet.out" 2>&1 || true
 assert_eq "" "$(cat "$W/quiet.out")" "--quiet prints nothing"
 
+# ---------------------------------------------------------------- OCSP staple, exclusions
+# openssl s_server staples a fixed OCSP response made by `openssl ocsp` with the test PKI.
+mkdir -p "$W/ocsp"
+: >"$W/ocsp/index.txt"
+openssl ocsp -issuer "$FARM_PKI/pref-int-ca.crt" -cert "$FARM_PKI/good.crt" -no_nonce \
+	-reqout "$W/ocsp/req.der" >/dev/null 2>&1
+openssl ocsp -index "$W/ocsp/index.txt" -rsigner "$FARM_PKI/pref-int-ca.crt" -rkey "$FARM_PKI/pref-int-ca.key" \
+	-CA "$FARM_PKI/pref-int-ca.crt" -reqin "$W/ocsp/req.der" -respout "$W/ocsp/resp.der" -ndays 1 >/dev/null 2>&1
+OPORT=$((FARM_BASE + 96))
+openssl s_server -accept "127.0.0.1:$OPORT" -cert "$FARM_PKI/good.crt" -key "$FARM_PKI/good.key" \
+	-cert_chain "$FARM_PKI/pref-int-ca.crt" -status_file "$W/ocsp/resp.der" -quiet -naccept 2 >/dev/null 2>&1 &
+OPID=$!
+sleep 0.5
+"$CERTSWEEP" scan -q --db "$W/ocsp.db" --json "$W/ocsp.ndjson" "127.0.0.1:$OPORT" "$(farm_target good)" \
+	"${COMMON[@]}" >/dev/null 2>&1 || true
+kill "$OPID" 2>/dev/null
+assert_eq true "$(jq --argjson p "$OPORT" 'select(.port == $p) | .tls.ocsp_stapled' "$W/ocsp.ndjson")" \
+	"OCSP staple recorded (openssl s_server -status_file)"
+assert_eq false "$(jq --argjson p "$(farm_port good)" 'select(.port == $p) | .tls.ocsp_stapled' "$W/ocsp.ndjson")" \
+	"no OCSP staple from nginx without ssl_stapling"
+# Exclusions: 127.0.0.0/29 minus 127.0.0.2 and a file excluding 127.0.0.5-6: five addresses left.
+printf '# lab\n127.0.0.5-127.0.0.6\n' >"$W/exclude.txt"
+"$CERTSWEEP" scan -q --db "$W/ex.db" --json "$W/ex.ndjson" -p "$(farm_port good)" 127.0.0.0/29 \
+	--exclude 127.0.0.2 --exclude-file "$W/exclude.txt" "${COMMON[@]}" >/dev/null 2>&1 || true
+assert_eq "127.0.0.0 127.0.0.1 127.0.0.3 127.0.0.4 127.0.0.7" "$(jq -r .ip "$W/ex.ndjson" | sort -V | paste -sd' ')" \
+	"--exclude and --exclude-file leave exactly the other addresses"
+assert_eq ok "$(jq -r 'select(.ip == "127.0.0.1") | .status' "$W/ex.ndjson")" "CIDR target reaches the farm"
+
 # ---------------------------------------------------------------- exit codes and bad input
 assert_status 1 "--fail-on high with a high finding exits 1" \
 	"$CERTSWEEP" scan -q --db "$W/x.db" --fail-on high "$(farm_target expired)" "${COMMON[@]}"

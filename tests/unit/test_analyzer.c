@@ -906,6 +906,18 @@ static void test_weak_signature(void **state)
 	assert_non_null(strstr(f->message, "ecdsa-with-SHA1"));
 	analysis_free(an);
 
+	/* A self-signed SHA-1 leaf: self-signed (and weak key), the self-signature is not a finding. */
+	s = leaf_spec(NULL);
+	s.md = EVP_sha1();
+	s.key = "rsa1024";
+	assert_int_equal(cg_make(&s, &leaf2), 0);
+	an = run(p->az, CHAIN(&leaf2));
+	expect(an, "cert.self_signed");
+	expect(an, "cert.weak_key");
+	expect_none(an, "cert.weak_signature");
+	analysis_free(an);
+	cg_free(&leaf2);
+
 	/* SHA-1 on an intermediate. */
 	assert_int_equal(cg_make(&(struct cg_spec){ .cn = "SHA1 Intermediate", .ca = 1, .issuer = &p->root,
 						     .md = EVP_sha1(), .not_before = AT - 900 * DAY,
