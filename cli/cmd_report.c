@@ -20,12 +20,14 @@ struct report_format {
 
 static const struct report_format formats[] = {
 	{ "csv", report_csv_leaf },
+	{ "text", report_text_leaf },
 };
 
 static const char *usage_text =
-	"usage: certsweep report [--format csv] [--db FILE] [--scan ID | --name NAME] [-o FILE]\n"
+	"usage: certsweep report [--format csv|text] [--db FILE] [--scan ID | --name NAME] [-o FILE]\n"
 	"\n"
 	"  -f, --format FMT   csv: one row per endpoint x leaf certificate of the sweep (default)\n"
+	"                     text: the same rows as a table for the terminal\n"
 	"      --db FILE      inventory to read (default ./certsweep.db)\n"
 	"      --scan ID      report this scan (default: the latest)\n"
 	"      --name NAME    report the latest scan of this sweep name\n"
@@ -60,7 +62,7 @@ int cmd_report(int argc, char **argv)
 				if (strcmp(optarg, formats[i].name) == 0)
 					fmt = &formats[i];
 			if (fmt == NULL) {
-				cli_err("--format: unknown format \"%.40s\" (available: csv)", optarg);
+				cli_err("--format: unknown format \"%.40s\" (available: csv, text)", optarg);
 				return EXIT_USAGE;
 			}
 			break;

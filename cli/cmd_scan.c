@@ -48,6 +48,7 @@ struct scan_run {
 	struct engine *eng;
 	struct event_base *base;
 	struct event *progress;
+	struct event *flush;
 	int quiet;
 	int fail_on;               /* severity threshold for exit 1, -1 = never */
 	int worst;                 /* highest severity seen, -1 = none */
@@ -151,6 +152,16 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
 	        (unsigned long long)s.in_flight, (unsigned long long)s.tls);
 	fflush(stderr);
 	r->progress_shown = 1;
+}
+
+/* Commits the store's open batch once a second, so a quiet stretch of the sweep does not hold
+ * the write lock or leave results uncommitted. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct scan_run *r = arg;
+
+	if (store_flush(r->st) != 0)
+		stop_fatal(r, "cannot write to the database", store_errmsg(r->st));
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -617,6 +628,14 @@ int cmd_scan(int argc, char **argv)
 		if (r.progress != NULL)
 			event_add(r.progress, &half);
 	}
+	{
+		struct timeval one = { 1, 0 };
+		r.flush = event_new(r.base, -1, EV_PERSIST, on_flush, &r);
+		if (r.flush == NULL || event_add(r.flush, &one) != 0) {
+			cli_err("cannot create the commit timer");
+			goto out;
+		}
+	}
 	r.t0 = now_s();
 	engine_start(r.eng);
 	if (!engine_finished(r.eng) && !r.fatal && !r.signo)
@@ -657,6 +676,8 @@ int cmd_scan(int argc, char **argv)
 out:
 	if (r.progress != NULL)
 		event_free(r.progress);
+	if (r.flush != NULL)
+		event_free(r.flush);
 	if (sigint != NULL)
 		event_free(sigint);
 	if (sigterm != NULL)

@@ -25,6 +25,10 @@
  * message in err (store error, no scan, write error on out). */
 int report_csv_leaf(struct store *st, int64_t scan_id, FILE *out, char *err, size_t errlen);
 
+/* The same rows as a fixed-width table for a terminal (report/text.c); values are made
+ * terminal-safe and cut to their column. */
+int report_text_leaf(struct store *st, int64_t scan_id, FILE *out, char *err, size_t errlen);
+
 /* Writes one text cell (no separator, no line end): quoted/neutralised as above. NULL is "". */
 void csv_cell(FILE *out, const char *s);
 /* The same into buf, snprintf-style: writes at most size bytes including the NUL, returns the

@@ -42,8 +42,8 @@ fi
 
 "$BIN" report --db "$OUT/certsweep.db" --format csv -o "$OUT/report.csv"
 echo
-echo "== report: $OUT/report.csv (one row per endpoint x leaf certificate); first rows:"
-head -n 6 "$OUT/report.csv" | cut -c 1-160
+echo "== the certificates found (certsweep report --format text):"
+"$BIN" report --db "$OUT/certsweep.db" --format text
 echo
-echo "Also written: $OUT/certsweep.db (SQLite inventory), $OUT/endpoints.ndjson (one JSON record per endpoint)."
-echo "Try: $BIN report --db $OUT/certsweep.db | column -s, -t | less -S"
+echo "Written: $OUT/report.csv (CSV report), $OUT/certsweep.db (SQLite inventory),"
+echo "         $OUT/endpoints.ndjson (one JSON record per endpoint)."

@@ -265,7 +265,7 @@ hostile="$W/hostile"
 mkdir -p "$hostile"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-keyout "$hostile/k.pem" -out "$hostile/c.pem" -utf8 \
-	-subj "/CN==HYPERLINK(\"x\")<script>alert(1)<\/script>/O=a,b\"c'); DROP TABLE certificates;--" 2>/dev/null
+	-subj "/CN==HYPERLINK(\"x\")<script>alert(1)<\/script>"$'\e'"[31mred/O=a,b\"c'); DROP TABLE certificates;--" 2>/dev/null
 HPORT=$((FARM_BASE + 97))
 openssl s_server -accept "127.0.0.1:$HPORT" -cert "$hostile/c.pem" -key "$hostile/k.pem" -quiet -naccept 3 \
 	>/dev/null 2>&1 &
@@ -273,7 +273,11 @@ SPID=$!
 sleep 0.5
 "$CERTSWEEP" scan --db "$W/hostile.db" "127.0.0.1:$HPORT" --timeout 2s >"$W/hostile.out" 2>&1 || true
 "$CERTSWEEP" report --db "$W/hostile.db" -o "$W/hostile.csv"
+"$CERTSWEEP" report --db "$W/hostile.db" --format text >"$W/hostile.txt"
 kill "$SPID" 2>/dev/null
+assert_eq 0 "$(grep -c $'\e' "$W/hostile.txt")" "text report: no raw ESC from a certificate reaches the terminal"
+assert_contains "$(cat "$W/hostile.txt")" '\x1b[31mred' "text report shows the escape as \\x1b"
+assert_eq 0 "$(grep -c $'\e' "$W/hostile.out")" "scan output: no raw ESC"
 assert_eq 1 "$(sqlite3 "$W/hostile.db" "SELECT count(*) FROM certificates WHERE subject LIKE '%DROP TABLE certificates%'")" \
 	"hostile subject stored verbatim (bound, never formatted into SQL)"
 assert_contains "$(cat "$W/hostile.csv")" "\"'=HYPERLINK" "CSV cell starting with = neutralised and quoted"
