@@ -6,6 +6,10 @@
  *                  inside; at </stream:features> send <starttls/> (or fail when absent)
  *   XMPP_PROCEED   <proceed/> -> READY (`in` must be empty); <failure/> fails
  *
+ * In any state <stream:error> fails, naming its condition: the element after it (RFC 6120 4.9.3,
+ * e.g. "host-unknown" from Prosody when to= names no host it serves). An empty <stream:error/>,
+ * or one closed before any condition, fails without a name.
+ *
  * No XML parser: the stream is cut into chunks ending at '>' (starttls_read_until), each chunk is
  * optional character data plus one tag, and only the tag's name is looked at ("stream:features",
  * "/stream:features", "starttls", "proceed", "failure", "stream:error", "/stream:stream").
@@ -27,6 +31,7 @@ struct xmpp_ctx {
 	enum xmpp_state state;
 	int in_features;   /* inside <stream:features> */
 	int has_starttls;  /* <starttls> seen inside it */
+	int in_error;      /* inside <stream:error>: the next element names the condition */
 };
 
 #define XMPP_HEADER_FMT "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
@@ -84,8 +89,17 @@ static enum starttls_rc xmpp_on_chunk(struct xmpp_ctx *c, const struct starttls_
 
 	if (!xmpp_tag(l, &t))
 		return STARTTLS_MORE;  /* character data, e.g. whitespace keepalives */
-	if (tag_is(&t, "stream:error"))
-		return starttls_fail(err, errlen, "XMPP stream error", l->text, l->len);
+	if (c->in_error) {
+		if (t.len > 0 && t.name[0] != '/')
+			return starttls_fail(err, errlen, "XMPP stream error", t.name, t.len);
+		return starttls_fail(err, errlen, "XMPP stream error", NULL, 0);
+	}
+	if (tag_is(&t, "stream:error")) {
+		if (t.empty)
+			return starttls_fail(err, errlen, "XMPP stream error", NULL, 0);
+		c->in_error = 1;
+		return STARTTLS_MORE;
+	}
 	if (tag_is(&t, "/stream:stream"))
 		return starttls_fail(err, errlen, "XMPP server closed the stream", NULL, 0);
 	switch (c->state) {
