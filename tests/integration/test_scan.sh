@@ -276,8 +276,8 @@ sleep 0.5
 "$CERTSWEEP" report --db "$W/hostile.db" --format text >"$W/hostile.txt"
 kill "$SPID" 2>/dev/null
 assert_eq 0 "$(grep -c $'\e' "$W/hostile.txt")" "text report: no raw ESC from a certificate reaches the terminal"
-assert_eq 1 "$(sqlite3 "$W/hostile.db" 'SELECT instr(subject_cn, char(27)) > 0 FROM certificates')" \
-	"the escape byte itself is stored verbatim"
+assert_eq 1 "$(sqlite3 "$W/hostile.db" "SELECT instr(subject, '\\1B[31m') > 0 FROM certificates")" \
+	"the escape byte is kept in the subject as RFC 2253 writes it (\\1B)"
 assert_eq 0 "$(grep -c $'\e' "$W/hostile.out")" "scan output: no raw ESC"
 assert_eq 1 "$(sqlite3 "$W/hostile.db" "SELECT count(*) FROM certificates WHERE subject LIKE '%DROP TABLE certificates%'")" \
 	"hostile subject stored verbatim (bound, never formatted into SQL)"
