@@ -113,7 +113,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@sh tools/bench.sh $(BUILD)/certsweep
+	@bash tools/bench.sh $(BUILD)/certsweep
 
 install: certsweep
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -195,6 +195,9 @@ static const char *usage_text =
 	"      --connect-timeout T     TCP connect timeout (default 3s; 500ms, 3s, 3000)\n"
 	"      --timeout T             STARTTLS + TLS handshake timeout (default 5s)\n"
 	"      --retries N             extra attempts after a timeout (default 1)\n"
+	"      --handshake MODE        fast (default): read the chain with certsweep's own\n"
+	"                              ClientHello, OpenSSL's handshake when that cannot finish;\n"
+	"                              full: always OpenSSL's complete handshake\n"
 	"      --resolver IP[:PORT]    DNS server for hostnames (default: /etc/resolv.conf)\n"
 	"      --hosts-file FILE       hosts file for hostnames (default: /etc/hosts)\n"
 	"Analysis:\n"
@@ -220,7 +223,7 @@ static const char *usage_text =
 enum {
 	O_EXCLUDE_FILE = 256, O_SNI, O_STARTTLS, O_SEED, O_CONNECT_TIMEOUT, O_TIMEOUT, O_RETRIES,
 	O_RESOLVER, O_HOSTS_FILE, O_CA_FILE, O_CA_PATH, O_PREF_CA, O_PREF_FP, O_PREF_FILE, O_EXP_CRIT,
-	O_EXP_HIGH, O_DB, O_NAME, O_JSON, O_FAIL_ON,
+	O_EXP_HIGH, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE,
 };
 
 static const struct option long_opts[] = {
@@ -249,6 +252,7 @@ static const struct option long_opts[] = {
 	{ "name", required_argument, NULL, O_NAME },
 	{ "json", required_argument, NULL, O_JSON },
 	{ "fail-on", required_argument, NULL, O_FAIL_ON },
+	{ "handshake", required_argument, NULL, O_HANDSHAKE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -451,6 +455,16 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 			if (opt_int("--retries", optarg, 0, 10, &v) != 0)
 				return EXIT_USAGE;
 			o->ecfg.retries = (int)v;
+			break;
+		case O_HANDSHAKE:
+			if (strcmp(optarg, "fast") == 0) {
+				o->ecfg.full_handshake = 0;
+			} else if (strcmp(optarg, "full") == 0) {
+				o->ecfg.full_handshake = 1;
+			} else {
+				cli_err("--handshake: \"%.40s\" is neither fast nor full", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case O_RESOLVER: o->ecfg.resolver = optarg; break;
 		case O_HOSTS_FILE:

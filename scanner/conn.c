@@ -56,7 +56,8 @@ static const char *ms_phase_name(const struct conn *c)
 	switch (c->phase) {
 	case PH_CONNECT: return "TCP connect";
 	case PH_STARTTLS: return "STARTTLS dialogue";
-	case PH_TLS: return "TLS handshake";
+	case PH_TLS:
+	case PH_RAW: return "TLS handshake";
 	default: return "lookup";
 	}
 }
@@ -228,6 +229,8 @@ static void conn_reset_attempt(struct conn *c)
 	evtimer_del(c->timer);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
+	tlsraw_free(c->raw);
+	c->raw = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -268,6 +271,23 @@ void conn_connect(struct conn *c)
 }
 
 static void tls_step(struct conn *c);
+static void raw_begin(struct conn *c);
+
+/* --starttls auto: a server that greeted in clear text is tried again with the protocol its
+ * greeting names. Returns 1 when the connection was restarted. */
+static int switch_to_greeting_protocol(struct conn *c)
+{
+	const struct starttls_proto *p;
+
+	if (!c->proto_auto || (p = starttls_by_greeting(c->peek, c->peek_len)) == NULL)
+		return 0;
+	conn_reset_attempt(c);
+	c->proto = p;
+	c->proto_auto = 0;
+	c->attempt--; /* a protocol switch is not a retry */
+	conn_connect(c);
+	return 1;
+}
 
 static void tls_begin(struct conn *c)
 {
@@ -277,6 +297,10 @@ static void tls_begin(struct conn *c)
 	c->t_phase = engine_now();
 	if (c->proto != NULL)
 		snprintf(c->obs->starttls, sizeof(c->obs->starttls), "%s", c->proto->name);
+	if (c->eng->raw != NULL && !c->force_full) {
+		raw_begin(c);
+		return;
+	}
 	c->ssl = tls_client_new(c, err, sizeof(err));
 	if (c->ssl == NULL) {
 		obs_set_error(c->obs, EP_HANDSHAKE_FAILED, "%s", err);
@@ -312,23 +336,13 @@ static void tls_step(struct conn *c)
 	}
 	tls_client_classify_failure(c, e, errno);
 	ERR_clear_error();
-	if (c->proto_auto && c->obs->status == EP_NOT_TLS) {
-		const struct starttls_proto *p = starttls_by_greeting(c->peek, c->peek_len);
-
-		if (p != NULL) {
-			conn_reset_attempt(c);
-			c->proto = p;
-			c->proto_auto = 0;
-			c->attempt--; /* a protocol switch is not a retry */
-			conn_connect(c);
-			return;
-		}
-	}
+	if (c->obs->status == EP_NOT_TLS && switch_to_greeting_protocol(c))
+		return;
 	conn_finish(c);
 }
 
-/* Writes what the STARTTLS module queued; returns 0, or -1 after finishing the connection. */
-static int starttls_flush(struct conn *c)
+/* Writes what is queued in c->out; returns 0, or -1 after finishing the connection. */
+static int conn_flush(struct conn *c)
 {
 	while (evbuffer_get_length(c->out) > 0) {
 		int n = evbuffer_write(c->out, c->fd);
@@ -336,7 +350,7 @@ static int starttls_flush(struct conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			fail_errno(c, errno, "STARTTLS write");
+			fail_errno(c, errno, c->phase == PH_RAW ? "TLS write" : "STARTTLS write");
 			return -1;
 		}
 	}
@@ -348,15 +362,17 @@ static void starttls_run(struct conn *c)
 	char err[200] = "";
 	enum starttls_rc rc;
 
-	rc = c->proto->step(c->proto_ctx, c->in, c->out, c->obs->sni != NULL ? c->obs->sni : c->obs->host,
-	                    err, sizeof(err));
+	/* The name to announce (EHLO, XMPP to=): the SNI, else the hostname, else the address. */
+	const char *name = c->obs->sni != NULL ? c->obs->sni : c->obs->host != NULL ? c->obs->host : c->obs->ip;
+
+	rc = c->proto->step(c->proto_ctx, c->in, c->out, name, err, sizeof(err));
 	if (rc == STARTTLS_FAIL) {
 		obs_set_error(c->obs, EP_STARTTLS_FAILED, "%s: %s", c->proto->name,
 		              err[0] ? err : "STARTTLS refused");
 		conn_finish(c);
 		return;
 	}
-	if (starttls_flush(c) != 0)
+	if (conn_flush(c) != 0)
 		return;
 	if (rc == STARTTLS_READY) {
 		c->starttls_ready = 1;
@@ -374,6 +390,7 @@ static void starttls_run(struct conn *c)
 static void starttls_begin(struct conn *c)
 {
 	c->phase = PH_STARTTLS;
+	snprintf(c->obs->starttls, sizeof(c->obs->starttls), "%s", c->proto->name);
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->proto_ctx = calloc(1, c->proto->ctx_size > 0 ? c->proto->ctx_size : 1);
@@ -387,7 +404,7 @@ static void starttls_begin(struct conn *c)
 
 static void starttls_io(struct conn *c, short what)
 {
-	if ((what & EV_WRITE) && starttls_flush(c) != 0)
+	if ((what & EV_WRITE) && conn_flush(c) != 0)
 		return;
 	if (c->starttls_ready) { /* only the last command was left to send */
 		if (evbuffer_get_length(c->out) > 0)
@@ -413,6 +430,100 @@ static void starttls_io(struct conn *c, short what)
 		}
 	}
 	starttls_run(c);
+}
+
+/*
+ * The raw handshake (scanner/tlsraw.h): our own ClientHello, then the server's flight is read
+ * until the chain and the negotiated parameters are known (in clear for TLS <= 1.2; decrypted
+ * with the handshake keys for TLS 1.3), and the connection is closed. Whatever it cannot
+ * finish (an alert, HelloRetryRequest, a close, a parse error) is redone from scratch with
+ * OpenSSL's full handshake, which then gives the definitive answer.
+ */
+static void raw_fallback(struct conn *c)
+{
+	conn_reset_attempt(c);
+	c->force_full = 1;
+	c->attempt--; /* not a retry: the same attempt, another client */
+	c->eng->st.full_fallbacks++;
+	conn_connect(c);
+}
+
+static void raw_collect(struct conn *c)
+{
+	const struct tlsraw_result *r = tlsraw_result(c->raw);
+	struct observation *obs = c->obs;
+
+	obs->ms_handshake = (engine_now() - c->t_phase) * 1000;
+	obs->tls_version = r->version;
+	snprintf(obs->version, sizeof(obs->version), "%s", r->version_name);
+	snprintf(obs->cipher, sizeof(obs->cipher), "%s", r->cipher_name);
+	snprintf(obs->group, sizeof(obs->group), "%s", r->group);
+	snprintf(obs->alpn, sizeof(obs->alpn), "%s", r->alpn);
+	obs->ocsp_stapled = r->ocsp_stapled;
+	for (size_t i = 0; i < r->n_certs; i++)
+		obs_add_cert(obs, r->cert[i], r->cert_len[i]);
+	if (r->chain_truncated)
+		obs->chain_truncated = 1;
+	obs->status = EP_OK;
+	c->eng->st.tls++;
+}
+
+static void raw_io(struct conn *c, short what)
+{
+	enum tlsraw_rc rc;
+
+	if ((what & EV_WRITE) && conn_flush(c) != 0)
+		return;
+	if (what & EV_READ) {
+		int n = evbuffer_read(c->in, c->fd, 16384);
+
+		if (n == 0) { /* closed before the chain arrived: let OpenSSL say why */
+			raw_fallback(c);
+			return;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			fail_errno(c, errno, "TLS handshake");
+			return;
+		}
+	}
+	rc = tlsraw_feed(c->raw, c->in);
+	switch (rc) {
+	case TLSRAW_MORE:
+		conn_wait(c, evbuffer_get_length(c->out) > 0 ? EV_READ | EV_WRITE : EV_READ);
+		return;
+	case TLSRAW_DONE:
+		raw_collect(c);
+		conn_finish(c);
+		return;
+	case TLSRAW_NOT_TLS:
+		c->peek_len = evbuffer_copyout(c->in, c->peek, sizeof(c->peek));
+		tls_client_note_not_tls(c);
+		if (!switch_to_greeting_protocol(c))
+			conn_finish(c);
+		return;
+	default: /* ALERT, FALLBACK, ERROR */
+		raw_fallback(c);
+		return;
+	}
+}
+
+static void raw_begin(struct conn *c)
+{
+	const char *sni = c->obs->sni;
+
+	c->phase = PH_RAW;
+	if (sni != NULL && !tls_client_sni_usable(sni))
+		sni = NULL;
+	c->raw = tlsraw_new(c->eng->raw, sni, c->proto == NULL, 0x0304);
+	if (c->in == NULL)
+		c->in = evbuffer_new();
+	if (c->out == NULL)
+		c->out = evbuffer_new();
+	if (c->raw == NULL || c->in == NULL || c->out == NULL || tlsraw_client_hello(c->raw, c->out) != 0) {
+		raw_fallback(c);
+		return;
+	}
+	raw_io(c, EV_WRITE);
 }
 
 static void on_connected(struct conn *c)
@@ -452,6 +563,9 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 		break;
 	case PH_TLS:
 		tls_step(c);
+		break;
+	case PH_RAW:
+		raw_io(c, what);
 		break;
 	default:
 		break;
@@ -505,6 +619,7 @@ void conn_free(struct conn *c)
 	if (c->timer != NULL)
 		event_free(c->timer);
 	SSL_free(c->ssl);
+	tlsraw_free(c->raw);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->proto_ctx);

@@ -82,6 +82,8 @@ struct engine *engine_new(struct event_base *base, const struct engine_config *c
 	eng->ssl_ctx = tls_client_ctx_new(err, errlen);
 	if (eng->ssl_ctx == NULL)
 		goto fail;
+	if (!cfg->full_handshake && (eng->raw = tlsraw_shared_new(err, errlen)) == NULL)
+		goto fail;
 	eng->tv_connect = common_timeout(base, eng->cfg.connect_timeout_ms);
 	eng->tv_handshake = common_timeout(base, eng->cfg.handshake_timeout_ms);
 	eng->tick = evtimer_new(base, tick_cb, eng);
@@ -210,5 +212,6 @@ void engine_free(struct engine *eng)
 	if (eng->dns != NULL)
 		evdns_base_free(eng->dns, 1);
 	SSL_CTX_free(eng->ssl_ctx);
+	tlsraw_shared_free(eng->raw);
 	free(eng);
 }

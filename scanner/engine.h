@@ -32,6 +32,9 @@ struct engine_config {
 	const char *resolver;     /* "ip[:port]" of the DNS server, NULL = /etc/resolv.conf */
 	const char *hosts_file;   /* extra hosts file for name lookups, NULL = /etc/hosts */
 	int dns_timeout_ms;       /* per lookup (default 5000) */
+	int full_handshake;       /* 1: always OpenSSL's handshake; 0 (default): read the chain with
+	                             the project's own ClientHello (scanner/tlsraw.h) and fall back to
+	                             OpenSSL when that cannot finish */
 };
 
 /* Fills cfg with the defaults above. */
@@ -47,6 +50,7 @@ struct engine_stats {
 	uint64_t open;       /* TCP connect succeeded */
 	uint64_t tls;        /* handshakes completed */
 	uint64_t resolved_extra; /* additional endpoints from names with several addresses */
+	uint64_t full_fallbacks; /* raw handshakes redone with OpenSSL */
 };
 
 /* Creates an engine over the iterator's endpoints. Returns NULL with err on failure. */

@@ -11,6 +11,7 @@
 
 #include "scanner/engine.h"
 #include "scanner/starttls.h"
+#include "scanner/tlsraw.h"
 
 struct event;
 struct evbuffer;
@@ -18,7 +19,7 @@ struct evdns_base;
 struct evdns_getaddrinfo_request;
 struct timeval;
 
-enum conn_phase { PH_NEW = 0, PH_RESOLVE, PH_CONNECT, PH_STARTTLS, PH_TLS };
+enum conn_phase { PH_NEW = 0, PH_RESOLVE, PH_CONNECT, PH_STARTTLS, PH_TLS, PH_RAW };
 
 /* Bytes of the first server reply kept for classification (non-TLS greeting, banner). */
 #define CONN_PEEK 64
@@ -35,6 +36,8 @@ struct conn {
 	struct event *io;              /* owned */
 	struct event *timer;           /* owned */
 	SSL *ssl;                      /* owned */
+	struct tlsraw *raw;            /* owned: the own-ClientHello handshake (PH_RAW) */
+	int force_full;                /* 1 after the raw handshake could not finish: use OpenSSL */
 	const struct starttls_proto *proto; /* static registry entry, NULL for direct TLS */
 	int proto_auto;                /* 1 when --starttls auto may still pick a protocol */
 	void *proto_ctx;               /* owned, proto->ctx_size bytes */
@@ -60,6 +63,7 @@ struct engine {
 	engine_result_cb cb;
 	void *cb_arg;
 	SSL_CTX *ssl_ctx;              /* owned: one context for every connection */
+	struct tlsraw_shared *raw;     /* owned: keys and algorithms for the raw handshake, or NULL */
 	struct evdns_base *dns;        /* owned, created on first name */
 	const struct starttls_proto *default_proto; /* from cfg.starttls, NULL for none/auto */
 	int default_auto;              /* cfg.starttls == "auto" */
@@ -96,6 +100,10 @@ SSL_CTX *tls_client_ctx_new(char *err, size_t errlen);
 SSL *tls_client_new(struct conn *c, char *err, size_t errlen);
 /* Copies the negotiated parameters and the presented chain into the observation. */
 void tls_client_collect(SSL *ssl, struct observation *obs);
+/* 1 when the name may be sent as SNI (not empty, not an IP literal: RFC 6066 section 3). */
+int tls_client_sni_usable(const char *s);
+/* Records EP_NOT_TLS, quoting the first bytes the server sent (conn->peek, topped up). */
+void tls_client_note_not_tls(struct conn *c);
 /* Fills the observation's status and error for a failed handshake. */
 void tls_client_classify_failure(struct conn *c, int ssl_err, int sys_errno);
 

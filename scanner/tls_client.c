@@ -41,8 +41,8 @@ SSL_CTX *tls_client_ctx_new(char *err, size_t errlen)
 		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_LEGACY_SERVER_CONNECT |
-	                         SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Same ClientHello content as the raw path (tlsraw sends the empty session_ticket too). */
+	SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* Bound what a hostile server can make us buffer for its Certificate message. */
 	SSL_CTX_set_max_cert_list(ctx, 256 * 1024);
@@ -70,12 +70,11 @@ static long peek_cb(BIO *bio, int oper, const char *argp, size_t len, int argi, 
 	return ret;
 }
 
-/* 1 when s is an IP literal (SNI must not carry one, RFC 6066 section 3). */
-static int is_ip_literal(const char *s)
+int tls_client_sni_usable(const char *s)
 {
 	unsigned char buf[16];
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	return s[0] != '\0' && inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1;
 }
 
 SSL *tls_client_new(struct conn *c, char *err, size_t errlen)
@@ -90,7 +89,7 @@ SSL *tls_client_new(struct conn *c, char *err, size_t errlen)
 	bio = SSL_get_rbio(ssl);
 	BIO_set_callback_arg(bio, (char *)c);
 	BIO_set_callback_ex(bio, peek_cb);
-	if (c->obs->sni != NULL && c->obs->sni[0] != '\0' && !is_ip_literal(c->obs->sni) &&
+	if (c->obs->sni != NULL && tls_client_sni_usable(c->obs->sni) &&
 	    !SSL_set_tlsext_host_name(ssl, c->obs->sni))
 		goto fail;
 	if (c->proto == NULL && SSL_set_alpn_protos(ssl, alpn_wire, sizeof(alpn_wire) - 1) != 0)
@@ -119,10 +118,10 @@ static void collect_group(SSL *ssl, struct observation *obs)
 		char gname[64];
 		size_t glen = 0;
 
-		if (EVP_PKEY_get_group_name(tmp, gname, sizeof(gname), &glen))
-			snprintf(obs->group, sizeof(obs->group), "%.31s", gname);
-		else if (EVP_PKEY_is_a(tmp, "DH"))
+		if (EVP_PKEY_is_a(tmp, "DH")) /* finite-field DHE in TLS <= 1.2: name by size */
 			snprintf(obs->group, sizeof(obs->group), "DH-%d", EVP_PKEY_get_bits(tmp));
+		else if (EVP_PKEY_get_group_name(tmp, gname, sizeof(gname), &glen))
+			snprintf(obs->group, sizeof(obs->group), "%.31s", gname);
 		else
 			snprintf(obs->group, sizeof(obs->group), "%s", EVP_PKEY_get0_type_name(tmp));
 		EVP_PKEY_free(tmp);
@@ -172,6 +171,21 @@ static int looks_like_tls(const unsigned char *p, size_t n)
 	return (p[0] & 0x80) != 0 && n >= 3 && p[2] == 0x04; /* SSLv2 SERVER-HELLO */
 }
 
+void tls_client_note_not_tls(struct conn *c)
+{
+	char quoted[96];
+	ssize_t more;
+
+	/* The TLS client read only a record header's worth: take what else has arrived, to quote it. */
+	if (c->peek_len < sizeof(c->peek)) {
+		more = recv(c->fd, c->peek + c->peek_len, sizeof(c->peek) - c->peek_len, MSG_DONTWAIT);
+		if (more > 0)
+			c->peek_len += (size_t)more;
+	}
+	starttls_quote(quoted, sizeof(quoted), c->peek, c->peek_len);
+	obs_set_error(c->obs, EP_NOT_TLS, "server sent non-TLS data: \"%s\"", quoted);
+}
+
 void tls_client_classify_failure(struct conn *c, int ssl_err, int sys_errno)
 {
 	struct observation *obs = c->obs;
@@ -179,16 +193,7 @@ void tls_client_classify_failure(struct conn *c, int ssl_err, int sys_errno)
 	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
 
 	if (!looks_like_tls(c->peek, c->peek_len)) {
-		char quoted[96];
-		ssize_t more;
-
-		/* OpenSSL read only a record header's worth: take what else has arrived, to quote it. */
-		more = recv(c->fd, c->peek + c->peek_len, sizeof(c->peek) - c->peek_len, MSG_DONTWAIT);
-		if (more > 0)
-			c->peek_len += (size_t)more;
-
-		starttls_quote(quoted, sizeof(quoted), c->peek, c->peek_len);
-		obs_set_error(obs, EP_NOT_TLS, "server sent non-TLS data: \"%s\"", quoted);
+		tls_client_note_not_tls(c);
 		return;
 	}
 	if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN ||

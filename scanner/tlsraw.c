@@ -9,7 +9,8 @@
  *   header bad later, payload > 2^14+2048 or empty -> ERROR
  *   alert (plain, or inner type 21 of a decrypted record) -> ALERT; warnings other than
  *     close_notify are skipped before TLS 1.3 is chosen, as OpenSSL does (at most 5)
- *   change_cipher_spec: skipped once TLS 1.3 is chosen (middlebox compatibility), else ERROR
+ *   change_cipher_spec: skipped once TLS 1.3 is chosen (middlebox compatibility; at most 2),
+ *     else ERROR
  *   handshake: appended to the reassembly buffer (plain before TLS 1.3 keys, ERROR after)
  *   application_data: TLS 1.3 only; decrypted straight into the reassembly buffer
  *
@@ -30,6 +31,7 @@
 #include "scanner/tlsraw_int.h"
 
 #define MAX_WARNINGS 5
+#define MAX_CCS 2       /* compatibility ChangeCipherSpec records skipped in TLS 1.3 */
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
 
@@ -387,7 +389,7 @@ static enum tlsraw_rc record(struct tlsraw *t, const unsigned char *rec, size_t 
 	case CT_ALERT:
 		return alert(t, p, len);
 	case CT_CCS:
-		if (t->state == ST_TLS13 && len == 1 && p[0] == 1)
+		if (t->state == ST_TLS13 && len == 1 && p[0] == 1 && ++t->ccs <= MAX_CCS)
 			return TLSRAW_MORE;
 		return tlsraw_fail(t, TLSRAW_ERROR, "unexpected ChangeCipherSpec");
 	case CT_HANDSHAKE:
@@ -439,6 +441,10 @@ enum tlsraw_rc tlsraw_feed(struct tlsraw *t, struct evbuffer *in)
 		t->seen_record = 1;
 		rc = record(t, rec, len);
 		evbuffer_drain(in, 5 + len);
+	}
+	if (rc != TLSRAW_MORE) {
+		t->state = ST_END;  /* DONE comes from the parser without tlsraw_fail */
+		t->rc = rc;
 	}
 	return rc;
 }

@@ -98,6 +98,7 @@ struct tlsraw {
 	enum tlsraw_rc rc;            /* final result once state is ST_END */
 	int seen_record;              /* a complete record header was accepted */
 	int warnings;                 /* warning alerts skipped */
+	int ccs;                      /* ChangeCipherSpec records skipped */
 	int stage;                    /* order of messages within the current state */
 	uint8_t kx12;                 /* enum tlsraw_kx_kind of the TLS <= 1.2 suite */
 

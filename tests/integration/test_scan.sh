@@ -63,6 +63,45 @@ assert_contains " h2 http/1.1 " " $(jq -r .tls.alpn <<<"$rec") " "good: ALPN neg
 assert_eq true "$(jq '.validation.trusted and .validation.hostname_ok and .validation.preferred' <<<"$rec")" \
 	"good: trusted, name ok, preferred"
 
+# The same sweep with OpenSSL's full handshake must record the same facts as the fast path
+# (own ClientHello, TLS 1.3 decrypted with the handshake keys): version, cipher, group, ALPN,
+# staple, chain and findings, for every endpoint; statuses too.
+"$CERTSWEEP" scan -q --db "$W/full.db" --json "$W/full.ndjson" --handshake full --targets "$W/targets.csv" \
+	"${COMMON[@]}" >/dev/null 2>&1 || true
+facts='[.ip, .port, .status, .starttls, .tls, [.chain[].sha256], ([.findings[].id] | sort)]'
+jq -c "$facts" "$W/scan.ndjson" | sort >"$W/fast.facts"
+jq -c "$facts" "$W/full.ndjson" | sort >"$W/full.facts"
+if diff "$W/fast.facts" "$W/full.facts" >"$W/facts.diff"; then
+	pass "--handshake fast and full record identical facts for all $n_targets endpoints"
+else
+	fail "fast and full handshakes differ: $(head -c 600 "$W/facts.diff")"
+fi
+# Older protocols through both paths: openssl s_server limited to TLS 1.2 (ECDHE-RSA), to
+# TLS 1.2 with DHE only, and to TLS 1.0 (security level 0).
+proto_case() { # label port expected-version expected-cipher expected-group s_server-args...
+	label=$1 port=$2 want_v=$3 want_c=$4 want_g=$5
+	shift 5
+	openssl s_server -accept "127.0.0.1:$port" -cert "$FARM_PKI/good.crt" -key "$FARM_PKI/good.key" \
+		-cert_chain "$FARM_PKI/pref-int-ca.crt" -quiet -naccept 2 "$@" >/dev/null 2>&1 &
+	spid=$!
+	sleep 0.4
+	for mode in fast full; do
+		"$CERTSWEEP" scan -q --db "$W/proto.db" --json "$W/proto-$mode.ndjson" --handshake "$mode" \
+			"127.0.0.1:$port" "${COMMON[@]}" >/dev/null 2>&1 || true
+		assert_eq "ok $want_v $want_c $want_g" \
+			"$(jq -r '[.status, .tls.version, .tls.cipher, .tls.group] | join(" ")' "$W/proto-$mode.ndjson")" \
+			"$label ($mode handshake)"
+	done
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+}
+proto_case "TLS 1.2 ECDHE-RSA" $((FARM_BASE + 95)) TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 x25519 \
+	-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+proto_case "TLS 1.2 DHE-RSA" $((FARM_BASE + 94)) TLSv1.2 TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 DH-2048 \
+	-tls1_2 -cipher DHE-RSA-AES256-GCM-SHA384
+proto_case "TLS 1.0" $((FARM_BASE + 93)) TLSv1 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA x25519 \
+	-tls1 -cipher 'ECDHE-RSA-AES256-SHA:@SECLEVEL=0'
+
 check_status() { # name status [error-substring]
 	rec=$(record "$(farm_addr "$1")" "$(farm_port "$1")")
 	assert_eq "$2" "$(jq -r .status <<<"$rec")" "$1: status $2"
