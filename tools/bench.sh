@@ -57,6 +57,16 @@ cs_cpu=$(awk -v u="$cs_user" -v s="$cs_sys" -v n="$cs_tls" 'BEGIN { printf "%.3f
 report "certsweep: $N endpoints, $cs_tls TLS, wall ${cs_wall}s, ${cs_rate} endpoints/s," \
 	"client CPU ${cs_cpu} ms/handshake (user ${cs_user}s + sys ${cs_sys}s), peak RSS $((cs_rss / 1024)) MB"
 
+echo "== certsweep --handshake full (OpenSSL's complete handshake for every endpoint)"
+/usr/bin/time -v "$BIN" scan -q --db "$WORK/full.db" --json "$WORK/full.ndjson" --handshake full \
+	--targets "$TARGETS" --concurrency 1000 --ca-file "$WORK/farm/pki/roots.pem" 2>"$WORK/full.time" || true
+fu_wall=$(secs "$(field 'Elapsed (wall clock)' "$WORK/full.time")")
+fu_cpu=$(awk -v u="$(field 'User time' "$WORK/full.time")" -v s="$(field 'System time' "$WORK/full.time")" \
+	-v n="$(grep -c '"status":"ok"' "$WORK/full.ndjson")" 'BEGIN { printf "%.3f", (u + s) * 1000 / (n ? n : 1) }')
+fu_rss=$(field 'Maximum resident set size' "$WORK/full.time")
+report "certsweep --handshake full: wall ${fu_wall}s, $(awk -v n="$N" -v w="$fu_wall" 'BEGIN { printf "%.0f", n / w }') endpoints/s," \
+	"client CPU ${fu_cpu} ms/handshake, peak RSS $((fu_rss / 1024)) MB"
+
 if [ "$NMAP" = 1 ] && command -v nmap >/dev/null; then
 	echo "== nmap -sT --script ssl-cert (same targets)"
 	/usr/bin/time -v nmap -n -Pn -sT --script ssl-cert -iL <(sed 's/:.*//' "$TARGETS" | sort -u) \
