@@ -176,15 +176,21 @@ void engine_launch_more(struct engine *eng)
 	check_done(eng);
 }
 
-void engine_stop(struct engine *eng)
+/* Marks the engine stopped and drops every connection without delivering it. */
+static void drop_all(struct engine *eng)
 {
-	if (eng->stopped)
-		return;
 	eng->stopped = 1;
 	while (eng->active != NULL)
 		conn_free(eng->active);
 	while (eng->ready != NULL)
 		conn_free(eng->ready);
+}
+
+void engine_stop(struct engine *eng)
+{
+	if (eng->stopped)
+		return;
+	drop_all(eng);
 	event_base_loopbreak(eng->base);
 }
 
@@ -202,11 +208,7 @@ void engine_free(struct engine *eng)
 {
 	if (eng == NULL)
 		return;
-	eng->stopped = 1;
-	while (eng->active != NULL)
-		conn_free(eng->active);
-	while (eng->ready != NULL)
-		conn_free(eng->ready);
+	drop_all(eng);
 	if (eng->tick != NULL)
 		event_free(eng->tick);
 	if (eng->dns != NULL)

@@ -15,5 +15,6 @@ for t in "$here"/integration/test_*.sh; do
 	[ -e "$t" ] || continue
 	tier "integration $(basename "$t")" bash "$t" "$build/certsweep"
 done
-echo "tests ($build): $pass passed, $fail failed"
+echo "== flavour: $build"
+echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
