@@ -249,6 +249,42 @@ assert_eq "127.0.0.0 127.0.0.1 127.0.0.3 127.0.0.4 127.0.0.7" "$(jq -r .ip "$W/e
 	"--exclude and --exclude-file leave exactly the other addresses"
 assert_eq ok "$(jq -r 'select(.ip == "127.0.0.1") | .status' "$W/ex.ndjson")" "CIDR target reaches the farm"
 
+# ---------------------------------------------------------------- trust store and policy options
+# --ca-path: a hashed directory (openssl rehash) instead of --ca-file.
+mkdir -p "$W/capath"
+awk -v d="$W/capath" '/BEGIN CERT/ { n++ } { print > (d "/root" n ".pem") }' "$FARM_ROOTS"
+openssl rehash "$W/capath" >/dev/null 2>&1
+"$CERTSWEEP" scan -q --db "$W/capath.db" --json "$W/capath.ndjson" --ca-path "$W/capath" \
+	--preferred-ca "$FARM_PREFERRED" "$(farm_target good)" "$(farm_target untrusted)" >/dev/null 2>&1 || true
+assert_eq true "$(jq --argjson p "$(farm_port good)" 'select(.port == $p) | .validation.trusted' "$W/capath.ndjson")" \
+	"--ca-path: good chain trusted"
+assert_eq false "$(jq --argjson p "$(farm_port untrusted)" 'select(.port == $p) | .validation.trusted' "$W/capath.ndjson")" \
+	"--ca-path: untrusted chain not trusted"
+# Without --ca-file the system store applies: the test PKI is not in it.
+"$CERTSWEEP" scan -q --db "$W/sys.db" --json "$W/sys.ndjson" "$(farm_target good)" >/dev/null 2>&1 || true
+assert_contains "$(jq -r '[.findings[].id] | join(" ")' "$W/sys.ndjson")" "chain." \
+	"system trust store: the test PKI is not trusted"
+assert_contains "$(jq -r '[.findings[].id] | join(" ")' "$W/sys.ndjson")" "issuer.non_preferred" \
+	"default policy (Comodo/Sectigo): the test PKI is not preferred"
+# --preferred-fingerprint: the non-preferred test root's SHA-256 makes nonpref preferred (the
+# root is matched in the trust store even though the server does not send it).
+fp=$(awk '/BEGIN CERT/ { n++ } n == 1' "$FARM_ROOTS" | openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//')
+subj=$(awk '/BEGIN CERT/ { n++ } n == 1' "$FARM_ROOTS" | openssl x509 -noout -subject)
+"$CERTSWEEP" scan -q --db "$W/fp.db" --json "$W/fp.ndjson" --ca-file "$FARM_ROOTS" --preferred-fingerprint "$fp" \
+	"$(farm_target nonpref)" "$(farm_target good)" >/dev/null 2>&1 || true
+case $subj in
+*"Preferred"*) want_nonpref=false want_good=true ;;
+*) want_nonpref=true want_good=false ;;
+esac
+assert_eq "$want_nonpref" "$(jq --argjson p "$(farm_port nonpref)" 'select(.port == $p) | .validation.preferred' "$W/fp.ndjson")" \
+	"--preferred-fingerprint of ${subj#subject=}: nonpref preferred = $want_nonpref"
+assert_eq "$want_good" "$(jq --argjson p "$(farm_port good)" 'select(.port == $p) | .validation.preferred' "$W/fp.ndjson")" \
+	"--preferred-fingerprint replaces the name policy: good preferred = $want_good"
+printf 'pattern:certsweep Test Org\n' >"$W/policy.txt"
+"$CERTSWEEP" scan -q --db "$W/pf.db" --json "$W/pf.ndjson" --ca-file "$FARM_ROOTS" --preferred-ca-file "$W/policy.txt" \
+	"$(farm_target nonpref)" >/dev/null 2>&1 || true
+assert_eq true "$(jq '.validation.preferred' "$W/pf.ndjson")" "--preferred-ca-file pattern makes nonpref preferred"
+
 # ---------------------------------------------------------------- exit codes and bad input
 assert_status 1 "--fail-on high with a high finding exits 1" \
 	"$CERTSWEEP" scan -q --db "$W/x.db" --fail-on high "$(farm_target expired)" "${COMMON[@]}"
