@@ -34,6 +34,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/hex.h"
+
 #define CI_MAX_NAME 2048   /* bytes kept of an RFC 2253 name */
 #define CI_MAX_STR 1024    /* bytes kept of a CN, O, SAN or URL */
 #define CI_MAX_SANS 1000   /* SAN entries kept */
@@ -167,17 +169,6 @@ static char *name_entry_text(const X509_NAME *name, int nid)
 		return strdup("");
 	return asn1_string_text(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last)),
 				CI_MAX_STR);
-}
-
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static char *serial_text(const ASN1_INTEGER *sn)

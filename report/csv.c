@@ -119,35 +119,32 @@ static const char *const leaf_columns[] = {
 	"preferred", "findings", "sni", "starttls", "sha256",
 };
 
+/* A text cell that is not the last of its row: the cell, then the separator. */
+static void cell_sep(FILE *out, const char *s)
+{
+	csv_cell(out, s);
+	csv_sep(out);
+}
+
 static int leaf_row_write(void *arg, const struct leaf_row *r)
 {
 	FILE *out = arg;
 
-	csv_cell(out, r->host);
-	csv_sep(out);
-	csv_cell(out, r->ip);
-	csv_sep(out);
+	cell_sep(out, r->host);
+	cell_sep(out, r->ip);
 	csv_int(out, r->port);
 	csv_sep(out);
-	csv_cell(out, r->subject_cn);
-	csv_sep(out);
-	csv_cell(out, r->sans);
-	csv_sep(out);
-	csv_cell(out, r->issuer);
-	csv_sep(out);
-	csv_cell(out, r->not_after);
-	csv_sep(out);
+	cell_sep(out, r->subject_cn);
+	cell_sep(out, r->sans);
+	cell_sep(out, r->issuer);
+	cell_sep(out, r->not_after);
 	if (r->not_after != NULL && r->not_after[0] != '\0')
 		csv_int(out, r->days_left);
 	csv_sep(out);
-	csv_cell(out, r->preferred ? "yes" : "no");
-	csv_sep(out);
-	csv_cell(out, r->findings);
-	csv_sep(out);
-	csv_cell(out, r->sni);
-	csv_sep(out);
-	csv_cell(out, r->starttls);
-	csv_sep(out);
+	cell_sep(out, r->preferred ? "yes" : "no");
+	cell_sep(out, r->findings);
+	cell_sep(out, r->sni);
+	cell_sep(out, r->starttls);
 	csv_cell(out, r->sha256);
 	csv_eol(out);
 	return ferror(out) ? 1 : 0; /* stop early on a write error (full disk, closed pipe) */

@@ -149,6 +149,33 @@ void conn_set_addr(struct conn *c, const struct sockaddr *sa, socklen_t len)
 	}
 }
 
+struct conn *conn_new_job(struct engine *eng, const struct sockaddr *sa, socklen_t len, uint16_t port,
+                          const char *sni, const struct starttls_proto *proto,
+                          const struct conn_job *job, void *job_ctx)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->eng = eng;
+	c->fd = -1;
+	c->proto = proto;
+	c->job = job;
+	c->job_ctx = job_ctx;
+	c->obs = obs_new();
+	c->timer = evtimer_new(eng->base, on_timer, c);
+	c->io = event_new(eng->base, -1, 0, on_io, c);
+	if (c->obs == NULL || c->timer == NULL || c->io == NULL || obs_set_str(&c->obs->sni, sni) != 0) {
+		c->job = NULL; /* the caller keeps job_ctx on failure */
+		conn_free(c);
+		return NULL;
+	}
+	c->obs->port = port;
+	c->phase = PH_RESOLVE;
+	conn_set_addr(c, sa, len);
+	return c;
+}
+
 struct conn *conn_clone_for_addr(const struct conn *c, const struct sockaddr *sa, socklen_t len)
 {
 	struct conn *n = calloc(1, sizeof(*n));
@@ -191,14 +218,14 @@ void conn_begin(struct conn *c)
 }
 
 /* (Re)arms the io event for the current fd with the given interest. */
-static void conn_wait(struct conn *c, short what)
+void conn_wait(struct conn *c, short what)
 {
 	event_del(c->io);
 	event_assign(c->io, c->eng->base, c->fd, what, on_io, c);
 	event_add(c->io, NULL);
 }
 
-static void fail_errno(struct conn *c, int err, const char *what)
+void conn_fail_errno(struct conn *c, int err, const char *what)
 {
 	enum ep_status st;
 
@@ -258,12 +285,12 @@ void conn_connect(struct conn *c)
 	c->t_phase = engine_now();
 	fd = socket(c->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		fail_errno(c, errno, "socket");
+		conn_fail_errno(c, errno, "socket");
 		return;
 	}
 	c->fd = fd;
 	if (connect(fd, (struct sockaddr *)&c->sa, c->salen) != 0 && errno != EINPROGRESS) {
-		fail_errno(c, errno, "connect");
+		conn_fail_errno(c, errno, "connect");
 		return;
 	}
 	conn_wait(c, EV_WRITE);
@@ -297,7 +324,12 @@ static void tls_begin(struct conn *c)
 	c->t_phase = engine_now();
 	if (c->proto != NULL)
 		snprintf(c->obs->starttls, sizeof(c->obs->starttls), "%s", c->proto->name);
-	if (c->eng->raw != NULL && !c->force_full) {
+	if (c->job != NULL && c->job->begin != NULL) {
+		c->phase = PH_JOB;
+		c->job->begin(c);
+		return;
+	}
+	if (c->eng->raw != NULL && !c->force_full && c->job == NULL) {
 		raw_begin(c);
 		return;
 	}
@@ -307,6 +339,8 @@ static void tls_begin(struct conn *c)
 		conn_finish(c);
 		return;
 	}
+	if (c->job != NULL && c->job->setup_ssl != NULL)
+		c->job->setup_ssl(c, c->ssl);
 	tls_step(c);
 }
 
@@ -320,8 +354,15 @@ static void tls_step(struct conn *c)
 	if (r == 1) {
 		c->obs->ms_handshake = (engine_now() - c->t_phase) * 1000;
 		tls_client_collect(c->ssl, c->obs);
-		c->eng->st.tls++;
 		c->obs->status = EP_OK;
+		if (c->job != NULL) {
+			if (c->job->after_handshake != NULL && c->job->after_handshake(c)) {
+				c->phase = PH_JOB;
+				return;
+			}
+		} else {
+			c->eng->st.tls++;
+		}
 		conn_finish(c);
 		return;
 	}
@@ -342,7 +383,7 @@ static void tls_step(struct conn *c)
 }
 
 /* Writes what is queued in c->out; returns 0, or -1 after finishing the connection. */
-static int conn_flush(struct conn *c)
+int conn_flush(struct conn *c)
 {
 	while (evbuffer_get_length(c->out) > 0) {
 		int n = evbuffer_write(c->out, c->fd);
@@ -350,7 +391,7 @@ static int conn_flush(struct conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			fail_errno(c, errno, c->phase == PH_RAW ? "TLS write" : "STARTTLS write");
+			conn_fail_errno(c, errno, c->phase == PH_RAW ? "TLS write" : "STARTTLS write");
 			return -1;
 		}
 	}
@@ -425,7 +466,7 @@ static void starttls_io(struct conn *c, short what)
 		}
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				fail_errno(c, errno, "STARTTLS read");
+				conn_fail_errno(c, errno, "STARTTLS read");
 			return;
 		}
 	}
@@ -482,7 +523,7 @@ static void raw_io(struct conn *c, short what)
 			return;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			fail_errno(c, errno, "TLS handshake");
+			conn_fail_errno(c, errno, "TLS handshake");
 			return;
 		}
 	}
@@ -534,7 +575,7 @@ static void on_connected(struct conn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	if (err != 0) {
-		fail_errno(c, err, "connect");
+		conn_fail_errno(c, err, "connect");
 		return;
 	}
 	c->obs->ms_connect = (engine_now() - c->t_phase) * 1000;
@@ -567,6 +608,10 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	case PH_RAW:
 		raw_io(c, what);
 		break;
+	case PH_JOB:
+		if (c->job != NULL && c->job->io != NULL)
+			c->job->io(c, what);
+		break;
 	default:
 		break;
 	}
@@ -579,6 +624,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	int ms = c->phase == PH_CONNECT ? eng->cfg.connect_timeout_ms : eng->cfg.handshake_timeout_ms;
 	const char *phase = ms_phase_name(c);
 
+	if (c->phase == PH_JOB && c->job->timeout != NULL && c->job->timeout(c))
+		return;
 	if (c->attempt <= eng->cfg.retries) {
 		conn_reset_attempt(c);
 		conn_connect(c);
@@ -589,6 +636,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	conn_finish(c);
 }
 
+/* Tells the job its connection ended, once (conn_finish, or conn_free when abandoned). */
+static void conn_job_done(struct conn *c)
+{
+	const struct conn_job *job = c->job;
+
+	c->job = NULL;
+	if (job != NULL && job->done != NULL)
+		job->done(c);
+}
+
 void conn_finish(struct conn *c)
 {
 	struct engine *eng = c->eng;
@@ -596,7 +653,9 @@ void conn_finish(struct conn *c)
 	c->obs->ms_total = (engine_now() - c->t_start) * 1000;
 	if (c->ssl != NULL && c->obs->status == EP_OK)
 		SSL_shutdown(c->ssl); /* best effort close_notify; the socket closes right after */
-	if (!eng->stopped) {
+	if (c->job != NULL) {
+		conn_job_done(c);
+	} else if (!eng->stopped) {
 		eng->st.done++;
 		eng->cb(eng->cb_arg, c->obs);
 	}
@@ -608,6 +667,7 @@ void conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
+	conn_job_done(c); /* an abandoned job connection (engine stopped) */
 	resolve_cancel(c);
 	if (c->list != NULL) {
 		if (c->list == &c->eng->active)

@@ -186,6 +186,13 @@ static void drop_all(struct engine *eng)
 		conn_free(eng->ready);
 }
 
+void engine_launch_conn(struct engine *eng, struct conn *c)
+{
+	conn_list_push(&eng->active, c);
+	eng->st.in_flight++;
+	conn_begin(c);
+}
+
 void engine_stop(struct engine *eng)
 {
 	if (eng->stopped)

@@ -19,7 +19,30 @@ struct evdns_base;
 struct evdns_getaddrinfo_request;
 struct timeval;
 
-enum conn_phase { PH_NEW = 0, PH_RESOLVE, PH_CONNECT, PH_STARTTLS, PH_TLS, PH_RAW };
+struct conn;
+
+enum conn_phase { PH_NEW = 0, PH_RESOLVE, PH_CONNECT, PH_STARTTLS, PH_TLS, PH_RAW, PH_JOB };
+
+/*
+ * A connection runs a job. The engine's own job (job == NULL) scans an endpoint and delivers its
+ * observation. Other jobs (the deep-analysis prober, scanner/probe_run.c) reuse connect,
+ * STARTTLS, retries and timeouts, and take over at these hooks; every hook may be NULL.
+ */
+struct conn_job {
+	/* Replaces the TLS phase once TCP (and STARTTLS) is up; the job then drives c in PH_JOB. */
+	void (*begin)(struct conn *c);
+	/* Adjusts the SSL of a full OpenSSL handshake before it starts (ALPN, version, session). */
+	void (*setup_ssl)(struct conn *c, SSL *ssl);
+	/* After a successful OpenSSL handshake: return 1 to keep the connection (PH_JOB). */
+	int (*after_handshake)(struct conn *c);
+	/* I/O readiness in PH_JOB. */
+	void (*io)(struct conn *c, short what);
+	/* The timer fired in PH_JOB: return 1 when handled (else the usual timeout/retry). */
+	int (*timeout)(struct conn *c);
+	/* The connection ended (any status); called instead of delivering the observation, just
+	 * before the connection is freed. Must release job_ctx. */
+	void (*done)(struct conn *c);
+};
 
 /* Bytes of the first server reply kept for classification (non-TLS greeting, banner). */
 #define CONN_PEEK 64
@@ -38,6 +61,8 @@ struct conn {
 	SSL *ssl;                      /* owned */
 	struct tlsraw *raw;            /* owned: the own-ClientHello handshake (PH_RAW) */
 	int force_full;                /* 1 after the raw handshake could not finish: use OpenSSL */
+	const struct conn_job *job;    /* NULL: the engine's scan job */
+	void *job_ctx;                 /* owned by the job (released in job->done) */
 	const struct starttls_proto *proto; /* static registry entry, NULL for direct TLS */
 	int proto_auto;                /* 1 when --starttls auto may still pick a protocol */
 	void *proto_ctx;               /* owned, proto->ctx_size bytes */
@@ -64,6 +89,7 @@ struct engine {
 	void *cb_arg;
 	SSL_CTX *ssl_ctx;              /* owned: one context for every connection */
 	struct tlsraw_shared *raw;     /* owned: keys and algorithms for the raw handshake, or NULL */
+	struct probe_keys *probe_keys; /* owned, created by the first deep analysis (probe_run.c) */
 	struct evdns_base *dns;        /* owned, created on first name */
 	const struct starttls_proto *default_proto; /* from cfg.starttls, NULL for none/auto */
 	int default_auto;              /* cfg.starttls == "auto" */
@@ -88,6 +114,16 @@ void conn_begin(struct conn *c);
 void conn_connect(struct conn *c);
 /* Delivers the observation (unless the engine stopped) and frees the connection. */
 void conn_finish(struct conn *c);
+/* A connection for a job to an address (no name lookup); NULL on allocation failure. */
+struct conn *conn_new_job(struct engine *eng, const struct sockaddr *sa, socklen_t len, uint16_t port,
+                          const char *sni, const struct starttls_proto *proto,
+                          const struct conn_job *job, void *job_ctx);
+/* Counts c in flight and starts it (it may finish before this returns). */
+void engine_launch_conn(struct engine *eng, struct conn *c);
+/* Helpers for jobs. */
+void conn_wait(struct conn *c, short what);
+int conn_flush(struct conn *c);
+void conn_fail_errno(struct conn *c, int err, const char *what);
 /* Frees without delivering. */
 void conn_free(struct conn *c);
 void conn_list_remove(struct conn **head, struct conn *c);

@@ -663,28 +663,50 @@ void targets_free(struct target_set *ts)
 	free(ts);
 }
 
-int targets_add(struct target_set *ts, const char *spec, uint16_t port, const char *sni,
-                const char *starttls, char *err, size_t errlen)
+/*
+ * The common start of targets_add (allow_name 1) and targets_add_exclude (0): checks that the
+ * set still takes specs, quotes spec into q (QBUF bytes) and parses it. Returns the parsed spec
+ * (malloc'd, the caller frees it), or NULL with a message in err naming the spec.
+ */
+static struct parsed *parse_new(const struct target_set *ts, const char *spec, int allow_name,
+                                char *q, char *err, size_t errlen)
 {
-	struct parsed *p = NULL;
-	struct tentry e = { 0 }, *ent;
-	char why[WHY_MAX], q[QBUF], name[256], proto[32];
-	int rc = -1;
+	const char *what = allow_name ? "target" : "exclusion";
+	char why[WHY_MAX];
+	struct parsed *p;
 
-	if (ts == NULL || spec == NULL)
-		return fail(err, errlen, "no target given");
-	if (ts->finalized)
-		return fail(err, errlen, "target set already finalized");
+	if (ts == NULL || spec == NULL) {
+		fail(err, errlen, "no %s given", what);
+		return NULL;
+	}
+	if (ts->finalized) {
+		fail(err, errlen, "target set already finalized");
+		return NULL;
+	}
 	quote(q, spec);
 	p = malloc(sizeof(*p));
 	if (p == NULL) {
 		fail(err, errlen, "out of memory");
-		goto out;
+		return NULL;
 	}
-	if (parse_spec(spec, 1, p, why, sizeof(why)) != 0) {
-		fail(err, errlen, "bad target \"%s\": %s", q, why);
-		goto out;
+	if (parse_spec(spec, allow_name, p, why, sizeof(why)) != 0) {
+		fail(err, errlen, "bad %s \"%s\": %s", what, q, why);
+		free(p);
+		return NULL;
 	}
+	return p;
+}
+
+int targets_add(struct target_set *ts, const char *spec, uint16_t port, const char *sni,
+                const char *starttls, char *err, size_t errlen)
+{
+	struct parsed *p;
+	struct tentry e = { 0 }, *ent;
+	char why[WHY_MAX], q[QBUF], name[256], proto[32];
+	int rc = -1;
+
+	if ((p = parse_new(ts, spec, 1, q, err, errlen)) == NULL)
+		return -1;
 	if (p->port != 0 && port != 0 && p->port != port) {
 		fail(err, errlen, "bad target \"%s\": port %u conflicts with port %u", q, p->port, port);
 		goto out;
@@ -735,25 +757,13 @@ out:
 
 int targets_add_exclude(struct target_set *ts, const char *spec, char *err, size_t errlen)
 {
-	struct parsed *p = NULL;
+	struct parsed *p;
 	struct ivec *v;
-	char why[WHY_MAX], q[QBUF];
+	char q[QBUF];
 	int rc = -1;
 
-	if (ts == NULL || spec == NULL)
-		return fail(err, errlen, "no exclusion given");
-	if (ts->finalized)
-		return fail(err, errlen, "target set already finalized");
-	quote(q, spec);
-	p = malloc(sizeof(*p));
-	if (p == NULL) {
-		fail(err, errlen, "out of memory");
-		goto out;
-	}
-	if (parse_spec(spec, 0, p, why, sizeof(why)) != 0) {
-		fail(err, errlen, "bad exclusion \"%s\": %s", q, why);
-		goto out;
-	}
+	if ((p = parse_new(ts, spec, 0, q, err, errlen)) == NULL)
+		return -1;
 	v = p->family == AF_INET6 ? &ts->ex6 : &ts->ex4;
 	if (ts->ex4.n + ts->ex6.n >= TARGETS_MAX_EXCLUDES) {
 		fail(err, errlen, "too many exclusions (max %u)", TARGETS_MAX_EXCLUDES);

@@ -46,6 +46,8 @@
 
 #include <openssl/sha.h>
 
+#include "core/hex.h"
+
 /* Upper bound of the space-separated SAN list stored per certificate. */
 #define SANS_MAX (256 * 1024)
 
@@ -224,6 +226,20 @@ static int run(struct store *st, enum stmt_id id, const char *what)
 	return s == NULL ? -1 : step_done(st, s, what);
 }
 
+/* Prepares a statement run once (not cached); NULL with st->err ("what: ...") on failure.
+ * The caller owns the statement: sqlite3_finalize it. */
+static sqlite3_stmt *prepare_once(struct store *st, const char *sql, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, what);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* Text binding: NULL stays NULL. The string must outlive the step (it is not copied). */
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
@@ -246,17 +262,6 @@ static void bind_ms(sqlite3_stmt *s, int i, double ms)
 		sqlite3_bind_null(s, i);
 	else
 		sqlite3_bind_double(s, i, ms);
-}
-
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* ISO 8601 UTC ("2025-01-31T12:00:00Z") into buf[32]; "" when out of range. */
@@ -320,6 +325,20 @@ out:
 	return ret;
 }
 
+/* Opens st->db with SQLite open flags, then turns on extended result codes and the busy
+ * timeout. Returns 0, or -1 with a message in err; either way store_free closes st->db. */
+static int open_db(struct store *st, const char *path, int flags, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	return 0;
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = NULL;
@@ -339,15 +358,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		free(st);
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-	                    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-	if (schema_validate(st->db, path, 0, &version, err, errlen) != 0 ||
+	if (open_db(st, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
+	    schema_validate(st->db, path, 0, &version, err, errlen) != 0 ||
 	    set_pragmas(st->db, err, errlen) != 0 ||
 	    schema_migrate(st->db, err, errlen) != 0)
 		goto fail;
@@ -378,14 +390,8 @@ struct store *store_open_readonly(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	st->readonly = 1;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-	if (schema_validate(st->db, path, 1, &version, err, errlen) != 0)
+	if (open_db(st, path, SQLITE_OPEN_READONLY, err, errlen) != 0 ||
+	    schema_validate(st->db, path, 1, &version, err, errlen) != 0)
 		goto fail;
 	return st;
 fail:
@@ -466,25 +472,19 @@ int store_scan_begin(struct store *st, const char *name, const char *args, int64
 {
 	static const char sql[] =
 		"INSERT INTO scans (name, args, started, status) VALUES (?1, ?2, ?3, 'running')";
-	sqlite3_stmt *s = NULL;
-	int ret = -1;
+	sqlite3_stmt *s;
+	int ret;
 
 	if (writable(st) != 0 || store_flush(st) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		store_sqlerr(st, "starting a scan");
-		goto out;
-	}
+	if ((s = prepare_once(st, sql, "starting a scan")) == NULL)
+		return -1;
 	bind_text(s, 1, name);
 	bind_text(s, 2, args ? args : "");
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		store_sqlerr(st, "starting a scan");
-		goto out;
-	}
-	*scan_id = sqlite3_last_insert_rowid(st->db);
-	ret = 0;
-out:
+	ret = step_done(st, s, "starting a scan");
+	if (ret == 0)
+		*scan_id = sqlite3_last_insert_rowid(st->db);
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -499,24 +499,21 @@ static int count_totals(struct store *st, int64_t scan_id, struct scan_totals *t
 		"  (SELECT count(DISTINCT oc.certificate_id) FROM observation_certs oc"
 		"    JOIN observations o2 ON o2.id = oc.observation_id WHERE o2.scan_id = ?1)"
 		" FROM observations WHERE scan_id = ?1";
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = prepare_once(st, sql, "counting scan totals");
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		store_sqlerr(st, "counting scan totals");
-		goto out;
-	}
+	if (s == NULL)
+		return -1;
 	sqlite3_bind_int64(s, 1, scan_id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		t->endpoints = (uint64_t)sqlite3_column_int64(s, 0);
+		t->open = (uint64_t)sqlite3_column_int64(s, 1);
+		t->tls = (uint64_t)sqlite3_column_int64(s, 2);
+		t->unique_certs = (uint64_t)sqlite3_column_int64(s, 3);
+		ret = 0;
+	} else {
 		store_sqlerr(st, "counting scan totals");
-		goto out;
 	}
-	t->endpoints = (uint64_t)sqlite3_column_int64(s, 0);
-	t->open = (uint64_t)sqlite3_column_int64(s, 1);
-	t->tls = (uint64_t)sqlite3_column_int64(s, 2);
-	t->unique_certs = (uint64_t)sqlite3_column_int64(s, 3);
-	ret = 0;
-out:
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -529,21 +526,14 @@ static int resolve_findings(struct store *st, int64_t scan_id, int64_t now)
 		"UPDATE findings SET status = 'resolved', resolved_at = ?1"
 		" WHERE status = 'open' AND last_scan < ?2 AND endpoint_id IN"
 		"  (SELECT endpoint_id FROM observations WHERE scan_id = ?2 AND status = 'ok')";
-	sqlite3_stmt *s = NULL;
-	int ret = -1;
+	sqlite3_stmt *s = prepare_once(st, sql, "resolving findings");
+	int ret;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		store_sqlerr(st, "resolving findings");
-		goto out;
-	}
+	if (s == NULL)
+		return -1;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, scan_id);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		store_sqlerr(st, "resolving findings");
-		goto out;
-	}
-	ret = 0;
-out:
+	ret = step_done(st, s, "resolving findings");
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -554,13 +544,11 @@ static int write_scan_end(struct store *st, int64_t scan_id, const struct scan_t
 	static const char sql[] =
 		"UPDATE scans SET ended = ?1, status = ?2, total_endpoints = ?3, total_open = ?4,"
 		" total_tls = ?5, total_unique_certs = ?6 WHERE id = ?7";
-	sqlite3_stmt *s = NULL;
-	int ret = -1;
+	sqlite3_stmt *s = prepare_once(st, sql, "ending the scan");
+	int ret;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		store_sqlerr(st, "ending the scan");
-		goto out;
-	}
+	if (s == NULL)
+		return -1;
 	sqlite3_bind_int64(s, 1, now);
 	bind_text(s, 2, status);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)t->endpoints);
@@ -568,16 +556,9 @@ static int write_scan_end(struct store *st, int64_t scan_id, const struct scan_t
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)t->tls);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)t->unique_certs);
 	sqlite3_bind_int64(s, 7, scan_id);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		store_sqlerr(st, "ending the scan");
-		goto out;
-	}
-	if (sqlite3_changes(st->db) != 1) {
-		store_seterr(st, "ending the scan: no scan %lld", (long long)scan_id);
-		goto out;
-	}
-	ret = 0;
-out:
+	ret = step_done(st, s, "ending the scan");
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = store_seterr(st, "ending the scan: no scan %lld", (long long)scan_id);
 	sqlite3_finalize(s);
 	return ret;
 }

@@ -38,16 +38,8 @@ usage() {
 	die "usage: farm.sh start|stop|status DIR [--bench N]"
 }
 
-farm_base() {
-	b=${CERTSWEEP_FARM_BASE:-20400}
-	case $b in
-	'' | *[!0-9]*) die "CERTSWEEP_FARM_BASE must be a number" ;;
-	esac
-	if [ "$b" -lt 1024 ] || [ "$b" -gt 60000 ]; then
-		die "CERTSWEEP_FARM_BASE must be in 1024..60000"
-	fi
-	echo "$b"
-}
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$HERE/common.sh"
 
 # pid_of FILE PATTERN: prints the pid in FILE when that process is alive and its command line
 # contains PATTERN (the farm folder); prints nothing otherwise.

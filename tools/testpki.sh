@@ -41,6 +41,10 @@ die() {
 	exit 1
 }
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$HERE/common.sh"
+
 # name|offset|addr|sni|starttls|findings|severity|cert. Offsets 0-29 only: farm.sh uses 30+.
 layout() {
 	cat <<'EOF'
@@ -65,17 +69,6 @@ smtp|20|127.0.0.1|mail.test|smtp|-|-|mail
 imap|21|127.0.0.1|mail.test|imap|-|-|mail
 pop3|22|127.0.0.1|mail.test|pop3|-|-|mail
 EOF
-}
-
-farm_base() {
-	b=${CERTSWEEP_FARM_BASE:-20400}
-	case $b in
-	'' | *[!0-9]*) die "CERTSWEEP_FARM_BASE must be a number" ;;
-	esac
-	if [ "$b" -lt 1024 ] || [ "$b" -gt 60000 ]; then
-		die "CERTSWEEP_FARM_BASE must be in 1024..60000"
-	fi
-	echo "$b"
 }
 
 write_expected() {

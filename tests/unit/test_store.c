@@ -177,6 +177,21 @@ static struct observation *make_failed_obs(const char *ip, int port, time_t when
 	return o;
 }
 
+/* Stores n failed results (port 25, started at 100) of 127.0.net.first, 127.0.net.first + 1, ... */
+static void add_failed(struct store *st, int64_t scan, int net, int first, int n)
+{
+	char ip[32];
+
+	for (int i = first; i < first + n; i++) {
+		struct observation *o;
+
+		snprintf(ip, sizeof(ip), "127.0.%d.%d", net, i);
+		o = make_failed_obs(ip, 25, 100);
+		assert_int_equal(store_add_result(st, scan, o, NULL), 0);
+		obs_free(o);
+	}
+}
+
 /* An analysis of the chain with the given findings (copied; at most 8). */
 struct fake_an {
 	struct analysis an;
@@ -917,18 +932,10 @@ static void test_batch_commit_on_close(void **state)
 	struct env *e = *state;
 	struct store *st = open_ok(e->path);
 	int64_t scan = 0;
-	char ip[32];
 
 	store_set_batch(st, 1000, 0);
 	assert_int_equal(store_scan_begin(st, NULL, "", &scan), 0);
-	for (int i = 0; i < 5; i++) {
-		struct observation *o;
-
-		snprintf(ip, sizeof(ip), "127.0.1.%d", i + 1);
-		o = make_failed_obs(ip, 25, 100);
-		assert_int_equal(store_add_result(st, scan, o, NULL), 0);
-		obs_free(o);
-	}
+	add_failed(st, scan, 1, 1, 5);
 	/* The scan row is committed at once; the results wait in the open batch. */
 	assert_int_equal(q_int(e->path, "SELECT count(*) FROM scans"), 1);
 	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations"), 0);
@@ -939,14 +946,7 @@ static void test_batch_commit_on_close(void **state)
 	/* A batch of 2 commits after each second result. */
 	st = open_ok(e->path);
 	store_set_batch(st, 2, 0);
-	for (int i = 0; i < 3; i++) {
-		struct observation *o;
-
-		snprintf(ip, sizeof(ip), "127.0.2.%d", i + 1);
-		o = make_failed_obs(ip, 25, 100);
-		assert_int_equal(store_add_result(st, scan, o, NULL), 0);
-		obs_free(o);
-	}
+	add_failed(st, scan, 2, 1, 3);
 	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations"), 7);
 	/* ... and a time limit commits a batch once it is old enough. */
 	assert_int_equal(store_flush(st), 0);
@@ -954,14 +954,10 @@ static void test_batch_commit_on_close(void **state)
 	store_set_batch(st, 1000, 1);
 	{
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
-		struct observation *o = make_failed_obs("127.0.3.1", 25, 100);
 
-		assert_int_equal(store_add_result(st, scan, o, NULL), 0);
-		obs_free(o);
+		add_failed(st, scan, 3, 1, 1);
 		nanosleep(&ts, NULL);
-		o = make_failed_obs("127.0.3.2", 25, 100);
-		assert_int_equal(store_add_result(st, scan, o, NULL), 0);
-		obs_free(o);
+		add_failed(st, scan, 3, 2, 1);
 	}
 	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations"), 10);
 	assert_int_equal(store_close(st), 0);
