@@ -26,6 +26,7 @@ struct command {
 int cmd_scan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_checks(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 /* Option value parsers: print "certsweep: OPTION: reason" to stderr and return -1 when bad. */
 int opt_int(const char *opt, const char *val, long min, long max, long *out);

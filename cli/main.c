@@ -15,6 +15,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "scan", "sweep targets and store every certificate and finding", cmd_scan },
+	{ "analyze", "judge one chain in depth: a file before deployment (--file)", cmd_analyze },
 	{ "report", "write a report of a stored sweep (csv)", cmd_report },
 	{ "checks", "list the checks and their finding IDs", cmd_checks },
 	{ "version", "print the version", cmd_version },

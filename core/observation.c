@@ -93,3 +93,24 @@ int obs_set_str(char **dst, const char *src)
 	*dst = copy;
 	return 0;
 }
+
+struct observation *obs_dup(const struct observation *o)
+{
+	struct observation *c = obs_new();
+
+	if (c == NULL)
+		return NULL;
+	*c = *o;
+	c->host = c->sni = NULL;
+	c->chain_len = 0;
+	if (obs_set_str(&c->host, o->host) != 0 || obs_set_str(&c->sni, o->sni) != 0)
+		goto fail;
+	for (size_t i = 0; i < o->chain_len; i++)
+		if (obs_add_cert(c, o->chain[i].der, o->chain[i].len) != 0)
+			goto fail;
+	c->chain_truncated = o->chain_truncated;
+	return c;
+fail:
+	obs_free(c);
+	return NULL;
+}

@@ -83,6 +83,9 @@ void obs_set_error(struct observation *o, enum ep_status st, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 /* Appends a copy of a DER certificate; returns 0, or -1 when full/oversized/out of memory. */
 int obs_add_cert(struct observation *o, const unsigned char *der, size_t len);
+/* A deep copy (for work that outlives the engine's callback, e.g. deep analysis); NULL on
+ * allocation failure. Free with obs_free. */
+struct observation *obs_dup(const struct observation *o);
 /* Replaces *dst with a copy of src (NULL clears); returns 0 or -1 on allocation failure. */
 int obs_set_str(char **dst, const char *src);
 

@@ -1,4 +1,5 @@
-/* ndjson.c: the per-endpoint JSON record (schema in ndjson.h), built with jansson. */
+/* ndjson.c: the per-endpoint JSON record (schema in ndjson.h), built with jansson; its chain and
+ * findings arrays are also what `certsweep analyze --json` shows. */
 #include "report/ndjson.h"
 
 #include <stdlib.h>
@@ -17,8 +18,7 @@ void iso8601_utc(char *buf, size_t len, time_t t)
 		snprintf(buf, len, "invalid");
 }
 
-/* A JSON string from hostile text; "" for NULL. */
-static json_t *jstr(const char *s)
+json_t *ndjson_text(const char *s)
 {
 	char *clean = text_utf8_dup(s);
 	json_t *j;
@@ -32,7 +32,7 @@ static json_t *jstr(const char *s)
 
 static json_t *jstr_or_null(const char *s)
 {
-	return s != NULL && s[0] != '\0' ? jstr(s) : json_null();
+	return s != NULL && s[0] != '\0' ? ndjson_text(s) : json_null();
 }
 
 static json_t *jms(double ms)
@@ -48,12 +48,12 @@ static json_t *cert_json(size_t pos, const struct certinfo *ci)
 	iso8601_utc(nb, sizeof(nb), ci->not_before);
 	iso8601_utc(na, sizeof(na), ci->not_after);
 	for (size_t i = 0; sans != NULL && i < ci->n_sans; i++)
-		json_array_append_new(sans, jstr(ci->sans[i]));
+		json_array_append_new(sans, ndjson_text(ci->sans[i]));
 	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:o, s:s, s:o*,"
 	                 " s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b}",
 	                 "position", (json_int_t)pos, "sha256", ci->sha256_hex, "sha1", ci->sha1_hex,
-	                 "subject", jstr(ci->subject), "issuer", jstr(ci->issuer),
-	                 "serial", jstr(ci->serial_hex), "not_before", nb, "not_after", na,
+	                 "subject", ndjson_text(ci->subject), "issuer", ndjson_text(ci->issuer),
+	                 "serial", ndjson_text(ci->serial_hex), "not_before", nb, "not_after", na,
 	                 "key_type", ci->key_type, "key_bits", ci->key_bits,
 	                 "curve", jstr_or_null(ci->curve), "sig_alg", ci->sig_alg, "sans", sans,
 	                 "key_usage", jstr_or_null(ci->key_usage),
@@ -63,30 +63,36 @@ static json_t *cert_json(size_t pos, const struct certinfo *ci)
 	                 "self_signed", ci->self_signed);
 }
 
-static json_t *findings_json(const struct analysis *an)
+json_t *ndjson_chain(const struct analysis *an)
+{
+	json_t *chain = json_array();
+
+	for (size_t i = 0; chain != NULL && an != NULL && i < an->n_certs; i++)
+		json_array_append_new(chain, cert_json(i, an->certs[i]));
+	return chain;
+}
+
+json_t *ndjson_findings(const struct finding *findings, size_t n)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; arr != NULL && an != NULL && i < an->n_findings; i++) {
-		const struct finding *f = &an->findings[i];
+	for (size_t i = 0; arr != NULL && findings != NULL && i < n; i++) {
+		const struct finding *f = &findings[i];
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s, s:o}", "id", f->id,
 		                                     "severity", severity_name(f->severity),
-		                                     "message", jstr(f->message), "fix", f->fix ? f->fix : "",
+		                                     "message", ndjson_text(f->message), "fix", f->fix ? f->fix : "",
 		                                     "cert_position", f->cert_pos < 0 ? json_null()
 		                                                                      : json_integer(f->cert_pos)));
 	}
 	return arr;
 }
 
-int ndjson_write(FILE *out, const struct observation *obs, const struct analysis *an)
+json_t *ndjson_record(const struct observation *obs, const struct analysis *an)
 {
 	char when[32];
-	json_t *root, *chain = json_array(), *validation = json_null();
-	int rc = -1;
+	json_t *root, *chain = ndjson_chain(an), *validation = json_null();
 
 	iso8601_utc(when, sizeof(when), obs->started);
-	for (size_t i = 0; chain != NULL && an != NULL && i < an->n_certs; i++)
-		json_array_append_new(chain, cert_json(i, an->certs[i]));
 	if (an != NULL && an->n_certs > 0)
 		validation = json_pack("{s:b, s:o, s:b, s:o, s:b, s:i}", "trusted", an->verified,
 		                       "error", jstr_or_null(an->verify_error),
@@ -106,11 +112,25 @@ int ndjson_write(FILE *out, const struct observation *obs, const struct analysis
 	                 "ocsp_stapled", obs->ocsp_stapled,
 	                 "timing_ms", "connect", jms(obs->ms_connect), "starttls", jms(obs->ms_starttls),
 	                 "handshake", jms(obs->ms_handshake), "total", jms(obs->ms_total),
-	                 "validation", validation, "chain", chain, "findings", findings_json(an));
-	if (root == NULL)
+	                 "validation", validation, "chain", chain, "findings",
+	                 ndjson_findings(an != NULL ? an->findings : NULL, an != NULL ? an->n_findings : 0));
+	return root;
+}
+
+int ndjson_dump_line(FILE *out, json_t *doc)
+{
+	if (doc == NULL)
 		return -1;
-	if (json_dumpf(root, out, JSON_COMPACT | JSON_REAL_PRECISION(7)) == 0 && fputc('\n', out) != EOF)
-		rc = 0;
+	if (json_dumpf(doc, out, JSON_COMPACT | JSON_REAL_PRECISION(7)) != 0 || fputc('\n', out) == EOF)
+		return -1;
+	return 0;
+}
+
+int ndjson_write(FILE *out, const struct observation *obs, const struct analysis *an)
+{
+	json_t *root = ndjson_record(obs, an);
+	int rc = ndjson_dump_line(out, root);
+
 	json_decref(root);
 	return rc;
 }

@@ -10,6 +10,7 @@
  * handshake duration, so adding and removing a timer is O(1) instead of a heap operation.
  */
 #include "scanner/engine_internal.h"
+#include "scanner/probe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -222,5 +223,6 @@ void engine_free(struct engine *eng)
 		evdns_base_free(eng->dns, 1);
 	SSL_CTX_free(eng->ssl_ctx);
 	tlsraw_shared_free(eng->raw);
+	probe_keys_free(eng->probe_keys);
 	free(eng);
 }

@@ -128,6 +128,27 @@ static const char *const migrations[] = {
 	"CREATE INDEX certificates_not_after ON certificates(not_after_unix);\n"
 	"CREATE INDEX endpoints_ip_key ON endpoints(ip_key, port);\n"
 	"CREATE INDEX scans_name ON scans(name, id);\n",
+
+	/* 3: deep analysis (certsweep analyze, scan --checks advanced): one row per endpoint and
+	 * scan with the grade and the whole profile as JSON; configuration findings are kept apart
+	 * from certificate findings, so a sweep without the deep checks does not resolve them. */
+	"ALTER TABLE findings ADD COLUMN kind TEXT NOT NULL DEFAULT 'cert'"
+	"  CHECK (kind IN ('cert', 'config'));\n"
+	"CREATE TABLE analyses (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,\n"
+	"  endpoint_id INTEGER NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,\n"
+	"  grade TEXT NOT NULL,\n"
+	"  grade_ignoring_trust TEXT NOT NULL DEFAULT '',\n"
+	"  score INTEGER NOT NULL DEFAULT 0,\n"
+	"  protocols TEXT NOT NULL DEFAULT '',\n"     /* space-separated supported protocols */
+	"  profile TEXT NOT NULL DEFAULT '{}',\n"     /* the analyze --json document */
+	"  connections INTEGER NOT NULL DEFAULT 0,\n"
+	"  ms REAL,\n"
+	"  analyzed_at INTEGER NOT NULL,\n"
+	"  UNIQUE (scan_id, endpoint_id)\n"
+	");\n"
+	"CREATE INDEX analyses_endpoint ON analyses(endpoint_id);\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -111,8 +111,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, ?3)",
 	[ST_FINDING_UPSERT] =
 		"INSERT INTO findings (endpoint_id, check_id, cert_sha256, certificate_id, severity,"
-		"  severity_level, message, status, first_seen, last_seen, first_scan, last_scan)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?8, ?9, ?9)"
+		"  severity_level, message, status, first_seen, last_seen, first_scan, last_scan, kind)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?8, ?9, ?9, ?10)"
 		" ON CONFLICT (endpoint_id, check_id, cert_sha256) DO UPDATE SET"
 		"  certificate_id = excluded.certificate_id,"
 		"  severity = excluded.severity, severity_level = excluded.severity_level,"
@@ -524,8 +524,11 @@ static int resolve_findings(struct store *st, int64_t scan_id, int64_t now)
 {
 	static const char sql[] =
 		"UPDATE findings SET status = 'resolved', resolved_at = ?1"
-		" WHERE status = 'open' AND last_scan < ?2 AND endpoint_id IN"
-		"  (SELECT endpoint_id FROM observations WHERE scan_id = ?2 AND status = 'ok')";
+		" WHERE status = 'open' AND last_scan < ?2 AND ("
+		"  (kind = 'cert' AND endpoint_id IN"
+		"   (SELECT endpoint_id FROM observations WHERE scan_id = ?2 AND status = 'ok'))"
+		"  OR (kind = 'config' AND endpoint_id IN"
+		"   (SELECT endpoint_id FROM analyses WHERE scan_id = ?2)))";
 	sqlite3_stmt *s = prepare_once(st, sql, "resolving findings");
 	int ret;
 
@@ -918,7 +921,8 @@ static int put_chain(struct store *st, int64_t obs_id, const struct chain_pos *p
 }
 
 static int put_finding(struct store *st, const struct finding *f, int64_t ep_id, int64_t obs_id,
-                       int64_t scan_id, const struct chain_pos *pos, size_t n, int64_t now)
+                       int64_t scan_id, const struct chain_pos *pos, size_t n, int64_t now,
+                       const char *kind)
 {
 	sqlite3_stmt *s = stmt(st, ST_FINDING_UPSERT);
 	sqlite3_stmt *link = stmt(st, ST_OBS_FINDING_INSERT);
@@ -942,8 +946,13 @@ static int put_finding(struct store *st, const struct finding *f, int64_t ep_id,
 	bind_arr(s, 7, f->message, sizeof(f->message));
 	sqlite3_bind_int64(s, 8, now);
 	sqlite3_bind_int64(s, 9, scan_id);
+	bind_text(s, 10, kind);
 	if (step_id(st, s, "storing a finding", &finding_id) != 0)
 		return -1;
+	if (obs_id == 0) { /* no observation of this endpoint in the scan to link it to */
+		stmt_done(link);
+		return 0;
+	}
 	sqlite3_bind_int64(link, 1, obs_id);
 	sqlite3_bind_int64(link, 2, finding_id);
 	return step_done(st, link, "linking a finding");
@@ -956,7 +965,7 @@ static int put_findings(struct store *st, const struct analysis *an, int64_t ep_
 	for (size_t i = 0; an != NULL && i < an->n_findings; i++) {
 		if (an->findings[i].id == NULL)
 			continue;
-		if (put_finding(st, &an->findings[i], ep_id, obs_id, scan_id, pos, n, now) != 0)
+		if (put_finding(st, &an->findings[i], ep_id, obs_id, scan_id, pos, n, now, "cert") != 0)
 			return -1;
 	}
 	return 0;
@@ -999,4 +1008,75 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 		return -1;
 	st->pending++;
 	return batch_due(st) ? store_flush(st) : 0;
+}
+
+/* ---------------------------------------------------------------- deep analysis */
+
+int store_add_analysis(struct store *st, int64_t scan_id, const struct observation *obs,
+                       const struct analysis_record *rec)
+{
+	static const char find_obs[] = "SELECT id FROM observations WHERE scan_id = ?1 AND endpoint_id = ?2";
+	static const char ins[] =
+		"INSERT INTO analyses (scan_id, endpoint_id, grade, grade_ignoring_trust, score, protocols,"
+		"  profile, connections, ms, analyzed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT (scan_id, endpoint_id) DO UPDATE SET grade = excluded.grade,"
+		"  grade_ignoring_trust = excluded.grade_ignoring_trust, score = excluded.score,"
+		"  protocols = excluded.protocols, profile = excluded.profile,"
+		"  connections = excluded.connections, ms = excluded.ms, analyzed_at = excluded.analyzed_at";
+	int64_t now = (int64_t)time(NULL), ep_id = 0, obs_id = 0;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (writable(st) != 0 || batch_begin(st) != 0)
+		return -1;
+	if (run(st, ST_SAVEPOINT, "starting an analysis") != 0)
+		return -1;
+	if (put_endpoint(st, obs, now, &ep_id) != 0)
+		goto fail;
+	if ((s = prepare_once(st, find_obs, "finding the observation")) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, ep_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		obs_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "finding the observation");
+		goto fail;
+	}
+	if ((s = prepare_once(st, ins, "storing an analysis")) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, ep_id);
+	bind_text(s, 3, rec->grade);
+	bind_text(s, 4, rec->grade_ignoring_trust != NULL ? rec->grade_ignoring_trust : "");
+	sqlite3_bind_int(s, 5, rec->score);
+	bind_text(s, 6, rec->protocols != NULL ? rec->protocols : "");
+	bind_text(s, 7, rec->profile_json != NULL ? rec->profile_json : "{}");
+	sqlite3_bind_int(s, 8, (int)rec->connections);
+	bind_ms(s, 9, rec->ms);
+	sqlite3_bind_int64(s, 10, now);
+	rc = step_done(st, s, "storing an analysis");
+	sqlite3_finalize(s);
+	if (rc != 0)
+		goto fail;
+	for (size_t i = 0; i < rec->n_findings; i++)
+		if (rec->findings[i].id != NULL &&
+		    put_finding(st, &rec->findings[i], ep_id, obs_id, scan_id, NULL, 0, now, "config") != 0)
+			goto fail;
+	if (run(st, ST_RELEASE, "finishing an analysis") != 0)
+		return -1;
+	st->pending++;
+	return batch_due(st) ? store_flush(st) : 0;
+fail:
+	cache_clear(st);
+	if ((s = stmt(st, ST_ROLLBACK_TO)) != NULL) {
+		sqlite3_step(s);
+		stmt_done(s);
+	}
+	if ((s = stmt(st, ST_RELEASE)) != NULL) {
+		sqlite3_step(s);
+		stmt_done(s);
+	}
+	return -1;
 }

@@ -59,6 +59,25 @@ int store_flush(struct store *st);
 /* Batch tuning (defaults: 500 results, 1000 ms). */
 void store_set_batch(struct store *st, int results, int ms);
 
+/* A deep analysis of one endpoint (certsweep analyze, scan --checks advanced). Strings are
+ * borrowed; findings are the configuration findings (kind 'config'), resolved by a later scan
+ * that analyses the same endpoint without re-emitting them. */
+struct analysis_record {
+	const char *grade;                 /* "A+", "A", ..., "T", "M" */
+	const char *grade_ignoring_trust;  /* the grade without the trust rules, "" when the same */
+	int score;                         /* 0..100 */
+	const char *protocols;             /* space-separated supported protocols */
+	const char *profile_json;          /* the analyze --json document */
+	unsigned connections;
+	double ms;
+	const struct finding *findings;
+	size_t n_findings;
+};
+/* Stores it for the endpoint obs names (creating the endpoint if needed), linked to the scan's
+ * observation of that endpoint when there is one. Batched like store_add_result. */
+int store_add_analysis(struct store *st, int64_t scan_id, const struct observation *obs,
+                       const struct analysis_record *rec);
+
 /* Latest finished-or-interrupted scan id, optionally of a given name; 0 when there is none. */
 int64_t store_latest_scan(struct store *st, const char *name);
 

@@ -10,6 +10,11 @@ One process serves every listener given. Modes (what a connection gets):
   huge       TLS records carrying one Certificate message that claims 16 MiB (2^24-1 bytes),
              in valid 16 KiB records of junk, for as long as the peer reads (2 MiB at most)
   bigrecord  one record header claiming 65535 bytes (over the 2^14+2048 limit), then that much junk
+  afterhello reads the ClientHello (TLS record or SSLv2 format, 16 KiB at most), answers with a
+             well-formed ServerHello record (the client's version capped at TLS 1.2, its first
+             real suite, null compression, an empty renegotiation_info), then in the same write
+             4 KiB of random bytes (first byte 0x00: no valid record type), then FIN. Input
+             that is not a ClientHello gets the garbage alone.
 
 Bounds: loopback addresses only; at most MAX_CONNS connections at once (more are closed at
 once); every connection ends within CONN_MAX seconds; the whole process exits after
@@ -31,7 +36,8 @@ MAX_CONNS = 256
 CONN_MAX = 300.0
 GARBAGE_LEN = 4096
 HUGE_MAX = 2 * 1024 * 1024
-MODES = ("garbage", "stall", "drip", "huge", "bigrecord")
+HELLO_MAX = 16384 + 5
+MODES = ("garbage", "stall", "drip", "huge", "bigrecord", "afterhello")
 
 
 def drain(sock, seconds):
@@ -91,12 +97,96 @@ def serve_bigrecord(sock):
     drain(sock, 2.0)
 
 
+def read_hello(sock, seconds):
+    """Reads the start of a ClientHello for up to `seconds`: at most HELLO_MAX bytes, and only
+    as much as the first record (TLS or SSLv2 header) claims. Returns the bytes read."""
+    end = time.monotonic() + seconds
+    buf = b""
+    while len(buf) < HELLO_MAX:
+        need = HELLO_MAX
+        if len(buf) >= 5 and buf[0] == 0x16:
+            need = 5 + int.from_bytes(buf[3:5], "big")
+        elif len(buf) >= 2 and buf[0] & 0x80:
+            need = 2 + (((buf[0] & 0x7F) << 8) | buf[1])
+        if len(buf) >= min(need, HELLO_MAX):
+            break
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([sock], [], [], left)
+        if not r:
+            break
+        chunk = sock.recv(HELLO_MAX - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def usable_suite(suite):
+    """Neither a signalling value (renegotiation, fallback) nor GREASE (RFC 8701)."""
+    if suite in (0x00FF, 0x5600):
+        return False
+    return not (suite & 0x0F0F == 0x0A0A and suite >> 8 == suite & 0xFF)
+
+
+def parse_hello(buf):
+    """(client version, [suites]) from a TLS-record or SSLv2-format ClientHello, else None.
+    Every length is checked against the bytes present; nothing is trusted."""
+    try:
+        if len(buf) >= 5 and buf[0] == 0x16:
+            body = buf[5:5 + int.from_bytes(buf[3:5], "big")]
+            if len(body) < 4 + 2 + 32 + 1 or body[0] != 0x01:
+                return None
+            version = int.from_bytes(body[4:6], "big")
+            pos = 38
+            pos += 1 + body[pos]                     # session id
+            n = int.from_bytes(body[pos:pos + 2], "big")
+            raw = body[pos + 2:pos + 2 + n]
+            if n % 2 or len(raw) != n:
+                return None
+            suites = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, n, 2)]
+            return version, suites
+        if len(buf) >= 11 and buf[0] & 0x80 and buf[2] == 0x01:
+            version = int.from_bytes(buf[3:5], "big")
+            n = int.from_bytes(buf[5:7], "big")
+            raw = buf[11:11 + n]
+            if n % 3 or len(raw) != n:
+                return None
+            suites = [int.from_bytes(raw[i + 1:i + 3], "big")
+                      for i in range(0, n, 3) if raw[i] == 0]
+            return version, suites
+    except IndexError:
+        return None
+    return None
+
+
+def server_hello(version, suites):
+    """One handshake record holding a ServerHello that answers (version, suites)."""
+    version = max(0x0300, min(version, 0x0303))
+    suite = next((s for s in suites if usable_suite(s)), 0x002F)
+    ext = b"\xff\x01\x00\x01\x00"                # renegotiation_info, empty
+    body = (version.to_bytes(2, "big") + os.urandom(32) + b"\x20" + os.urandom(32) +
+            suite.to_bytes(2, "big") + b"\x00" + len(ext).to_bytes(2, "big") + ext)
+    hs = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16" + version.to_bytes(2, "big") + len(hs).to_bytes(2, "big") + hs
+
+
+def serve_afterhello(sock):
+    hello = parse_hello(read_hello(sock, 2.0))
+    head = server_hello(*hello) if hello else b""
+    sock.sendall(head + b"\x00" + os.urandom(GARBAGE_LEN - 1))
+    sock.shutdown(socket.SHUT_WR)
+    drain(sock, 2.0)
+
+
 HANDLERS = {
     "garbage": serve_garbage,
     "stall": serve_stall,
     "drip": serve_drip,
     "huge": serve_huge,
     "bigrecord": serve_bigrecord,
+    "afterhello": serve_afterhello,
 }
 
 
