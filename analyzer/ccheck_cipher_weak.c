@@ -8,7 +8,6 @@
  */
 #include "analyzer/ccheck.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const char *const class_labels[] = { "NULL", "anon", "EXPORT", "RC4", "DES", "RC2", "3DES" };
@@ -21,41 +20,42 @@ static void note_label(const char *label, int *seen)
 			seen[i] = 1;
 }
 
-/* Adds one weak suite of protocol v to the list, with the protocol's name before its first. */
-static void add_item(struct cbuf *b, enum proto_version v, int *last_v, const struct suite *s,
-		     const char *label)
+struct walk {
+	enum weak_class worst;
+	int seen[N_LABELS];
+	struct cbuf *out;   /* NULL on the first pass */
+	int last_v;
+};
+
+/* Notes one accepted suite of protocol v; on the second pass lists it, with the protocol's name
+ * before its first weak suite. */
+static void visit(struct walk *w, enum proto_version v, const struct suite *s)
 {
-	if (*last_v != (int)v)
-		cbuf_add(b, "%s%s: %s (%s)", *last_v < 0 ? "" : "; ", proto_version_name(v),
+	const char *label;
+	enum weak_class c;
+
+	if (s == NULL || (c = config_weak_class(s, &label)) == WEAK_NONE)
+		return;
+	w->worst = c > w->worst ? c : w->worst;
+	note_label(label, w->seen);
+	if (w->out == NULL)
+		return;
+	if (w->last_v != (int)v)
+		cbuf_add(w->out, "%s%s: %s (%s)", w->last_v < 0 ? "" : "; ", proto_version_name(v),
 			 config_suite_name(s), label);
 	else
-		cbuf_add(b, ", %s (%s)", config_suite_name(s), label);
-	*last_v = (int)v;
+		cbuf_add(w->out, ", %s (%s)", config_suite_name(s), label);
+	w->last_v = (int)v;
 }
 
-static void run(const struct config_check *self, struct config_ctx *ctx)
+static void walk(const struct tls_profile *p, struct walk *w)
 {
-	const struct tls_profile *p = ctx->p;
-	enum weak_class worst = WEAK_NONE;
-	int seen[N_LABELS] = { 0 }, last_v = -1;
-	char list[280], labels[64];
-	struct cbuf b, lb;
 	size_t n;
 
-	cbuf_init(&b, list, sizeof(list), 16);
 	if (p->supported[PV_SSL2] == 1) {
 		n = p->n_ssl2 < 16 ? p->n_ssl2 : 16;
-		for (size_t i = 0; i < n; i++) {
-			const struct suite *s = suite_by_ssl2(p->ssl2_kinds[i]);
-			const char *label;
-			enum weak_class c;
-
-			if (s == NULL || (c = config_weak_class(s, &label)) == WEAK_NONE)
-				continue;
-			worst = c > worst ? c : worst;
-			note_label(label, seen);
-			add_item(&b, PV_SSL2, &last_v, s, label);
-		}
+		for (size_t i = 0; i < n; i++)
+			visit(w, PV_SSL2, suite_by_ssl2(p->ssl2_kinds[i]));
 	}
 	for (int v = PV_SSL3; v < PV_COUNT; v++) {
 		const struct proto_suites *ps = &p->suites[v];
@@ -63,28 +63,36 @@ static void run(const struct config_check *self, struct config_ctx *ctx)
 		if (p->supported[v] != 1)
 			continue;
 		n = ps->n < PROFILE_MAX_SUITES ? ps->n : PROFILE_MAX_SUITES;
-		for (size_t i = 0; i < n; i++) {
-			const struct suite *s = suite_by_id(ps->ids[i]);
-			const char *label;
-			enum weak_class c;
-
-			if (s == NULL || (c = config_weak_class(s, &label)) == WEAK_NONE)
-				continue;
-			worst = c > worst ? c : worst;
-			note_label(label, seen);
-			add_item(&b, (enum proto_version)v, &last_v, s, label);
-		}
+		for (size_t i = 0; i < n; i++)
+			visit(w, (enum proto_version)v, suite_by_id(ps->ids[i]));
 	}
-	if (worst == WEAK_NONE)
+}
+
+static void run(const struct config_check *self, struct config_ctx *ctx)
+{
+	struct walk w = { .worst = WEAK_NONE, .last_v = -1 };
+	char msg[sizeof(((struct finding *)0)->message)];
+	struct cbuf b;
+	int first = 1;
+
+	walk(ctx->p, &w);
+	if (w.worst == WEAK_NONE)
 		return;
-	cbuf_finish(&b);
-	cbuf_init(&lb, labels, sizeof(labels), 0);
+	cbuf_init(&b, msg, sizeof(msg), 16);
+	cbuf_add(&b, "weak cipher suites accepted (");
 	for (size_t i = 0; i < N_LABELS; i++)
-		if (seen[i])
-			cbuf_add(&lb, "%s%s", lb.len ? ", " : "", class_labels[i]);
+		if (w.seen[i]) {
+			cbuf_add(&b, "%s%s", first ? "" : ", ", class_labels[i]);
+			first = 0;
+		}
+	cbuf_add(&b, "): ");
+	w.out = &b;
+	w.last_v = -1;
+	walk(ctx->p, &w);
+	cbuf_finish(&b);
 	config_add(ctx, self,
-		   worst == WEAK_CLEAR ? SEV_CRITICAL : worst == WEAK_BROKEN ? SEV_HIGH : SEV_MEDIUM,
-		   "weak cipher suites accepted (%s): %s", labels, list);
+		   w.worst == WEAK_CLEAR ? SEV_CRITICAL : w.worst == WEAK_BROKEN ? SEV_HIGH : SEV_MEDIUM,
+		   "%s", msg);
 }
 
 const struct config_check ccheck_cipher_weak = {

@@ -24,6 +24,8 @@
 #include "cli/cli.h"
 #include "core/digestset.h"
 #include "core/text.h"
+#include "cli/deep.h"
+#include "report/analyze_doc.h"
 #include "report/ndjson.h"
 #include "scanner/engine.h"
 #include "scanner/starttls.h"
@@ -61,6 +63,9 @@ struct scan_run {
 	size_t nfc;
 	struct digestset *certs;
 	int progress_shown;
+	int advanced;              /* --checks advanced */
+	struct deep deep;          /* the deep-analysis pipeline (advanced) */
+	uint64_t grades[10];       /* A+ A A- B C D E F T M */
 };
 
 static double now_s(void)
@@ -92,6 +97,24 @@ static void count_finding(struct scan_run *r, const struct finding *f)
 		r->worst = (int)f->severity;
 }
 
+/* 1 when f is one of the certificate analysis' own findings (already counted). */
+static int finding_in(const struct analysis *an, const struct finding *f)
+{
+	for (size_t i = 0; i < an->n_findings; i++)
+		if (an->findings[i].id == f->id && an->findings[i].cert_pos == f->cert_pos)
+			return 1;
+	return 0;
+}
+
+static void count_grade(struct scan_run *r, const char *letter)
+{
+	static const char *const letters[] = { "A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M" };
+
+	for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+		if (strcmp(letters[i], letter) == 0)
+			r->grades[i]++;
+}
+
 static void stop_fatal(struct scan_run *r, const char *what, const char *why)
 {
 	if (r->fatal)
@@ -101,10 +124,31 @@ static void stop_fatal(struct scan_run *r, const char *what, const char *why)
 	engine_stop(r->eng);
 }
 
+/* --checks advanced: a deep analysis finished; its record replaces the plain one. */
+static void on_deep(void *arg, const struct deep_report *rep)
+{
+	struct scan_run *r = arg;
+	json_t *doc;
+
+	for (size_t i = 0; i < rep->n_findings; i++)
+		if (rep->an == NULL || !finding_in(rep->an, &rep->findings[i]))
+			count_finding(r, &rep->findings[i]);
+	count_grade(r, rep->grade->letter);
+	if (r->json != NULL) {
+		doc = analyze_doc_json(rep);
+		if (ndjson_dump_line(r->json, doc) != 0)
+			stop_fatal(r, r->json_path, strerror(errno));
+		json_decref(doc);
+	}
+	if (r->deep.store_failed)
+		stop_fatal(r, "cannot write to the database", store_errmsg(r->st));
+}
+
 static void on_result(void *arg, const struct observation *obs)
 {
 	struct scan_run *r = arg;
 	struct analysis *an = analyze(r->az, obs);
+	char err[256];
 
 	if (an == NULL) {
 		stop_fatal(r, "analysis", "out of memory");
@@ -112,13 +156,19 @@ static void on_result(void *arg, const struct observation *obs)
 	}
 	if (r->st != NULL && store_add_result(r->st, r->scan_id, obs, an) != 0)
 		stop_fatal(r, "cannot write to the database", store_errmsg(r->st));
-	if (r->json != NULL && ndjson_write(r->json, obs, an) != 0)
-		stop_fatal(r, r->json_path, strerror(errno));
 	r->status_count[obs->status < EP_STATUS_COUNT ? obs->status : EP_HANDSHAKE_FAILED]++;
 	for (size_t i = 0; i < an->n_certs; i++)
 		digestset_add(r->certs, an->certs[i]->sha256);
 	for (size_t i = 0; i < an->n_findings; i++)
 		count_finding(r, &an->findings[i]);
+	if (r->advanced && obs->status == EP_OK) {
+		/* deep_start takes an; the NDJSON record is written when the analysis ends */
+		if (deep_start(&r->deep, obs, an, err, sizeof(err)) != 0)
+			stop_fatal(r, "deep analysis", err);
+		return;
+	}
+	if (r->json != NULL && ndjson_write(r->json, obs, an) != 0)
+		stop_fatal(r, r->json_path, strerror(errno));
 	analysis_free(an);
 }
 
@@ -195,6 +245,11 @@ static const char *usage_text =
 	"      --connect-timeout T     TCP connect timeout (default 3s; 500ms, 3s, 3000)\n"
 	"      --timeout T             STARTTLS + TLS handshake timeout (default 5s)\n"
 	"      --retries N             extra attempts after a timeout (default 1)\n"
+	"      --checks LEVEL          basic (default): certificate and chain checks;\n"
+	"                              advanced: also the deep analysis of every TLS endpoint\n"
+	"                              (protocols, ciphers, groups, renegotiation, heartbleed,\n"
+	"                              HSTS ...) with an SSL Labs-style grade, as certsweep analyze\n"
+	"      --per-host N            connections at once per analysed endpoint (default 4)\n"
 	"      --handshake MODE        fast (default): read the chain with certsweep's own\n"
 	"                              ClientHello, OpenSSL's handshake when that cannot finish;\n"
 	"                              full: always OpenSSL's complete handshake\n"
@@ -223,7 +278,7 @@ static const char *usage_text =
 enum {
 	O_EXCLUDE_FILE = 256, O_SNI, O_STARTTLS, O_SEED, O_CONNECT_TIMEOUT, O_TIMEOUT, O_RETRIES,
 	O_RESOLVER, O_HOSTS_FILE, O_CA_FILE, O_CA_PATH, O_PREF_CA, O_PREF_FP, O_PREF_FILE, O_EXP_CRIT,
-	O_EXP_HIGH, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE,
+	O_EXP_HIGH, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE, O_CHECKS, O_PER_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -253,6 +308,8 @@ static const struct option long_opts[] = {
 	{ "json", required_argument, NULL, O_JSON },
 	{ "fail-on", required_argument, NULL, O_FAIL_ON },
 	{ "handshake", required_argument, NULL, O_HANDSHAKE },
+	{ "checks", required_argument, NULL, O_CHECKS },
+	{ "per-host", required_argument, NULL, O_PER_HOST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -354,6 +411,14 @@ static void print_summary(struct scan_run *r, const struct engine_stats *s, cons
 	for (size_t i = 0; i < r->nfc; i++)
 		fprintf(out, "    %-8s  %-28s %llu\n", severity_name(r->fc[i].sev), r->fc[i].id,
 		        (unsigned long long)r->fc[i].n);
+	if (r->advanced) {
+		static const char *const letters[] = { "A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M" };
+		fprintf(out, "  grades:");
+		for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+			if (r->grades[i] > 0)
+				fprintf(out, " %s %llu", letters[i], (unsigned long long)r->grades[i]);
+		fprintf(out, "\n");
+	}
 	if (db_path != NULL) {
 		char safe[512];
 		text_terminal(safe, sizeof(safe), db_path);
@@ -372,6 +437,8 @@ struct scan_opts {
 	struct ca_policy *policy; /* owned when custom */
 	const char *db_path, *name, *json_path;
 	int fail_on, quiet;
+	int advanced;
+	struct probe_options popt;
 };
 
 static int policy_for(struct scan_opts *o)
@@ -465,6 +532,21 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 				cli_err("--handshake: \"%.40s\" is neither fast nor full", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case O_CHECKS:
+			if (strcmp(optarg, "basic") == 0) {
+				o->advanced = 0;
+			} else if (strcmp(optarg, "advanced") == 0) {
+				o->advanced = 1;
+			} else {
+				cli_err("--checks: \"%.40s\" is neither basic nor advanced", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_PER_HOST:
+			if (opt_int("--per-host", optarg, 1, 64, &v) != 0)
+				return EXIT_USAGE;
+			o->popt.per_host = (int)v;
 			break;
 		case O_RESOLVER: o->ecfg.resolver = optarg; break;
 		case O_HOSTS_FILE:
@@ -575,6 +657,7 @@ int cmd_scan(int argc, char **argv)
 	o.ports_spec = "443";
 	o.db_path = "certsweep.db";
 	o.fail_on = -1;
+	probe_options_defaults(&o.popt);
 	if (ts == NULL) {
 		cli_err("out of memory");
 		goto out;
@@ -629,6 +712,13 @@ int cmd_scan(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	r.advanced = o.advanced;
+	r.deep.eng = r.eng;
+	r.deep.st = r.st;
+	r.deep.scan_id = r.scan_id;
+	r.deep.popt = o.popt;
+	r.deep.emit = on_deep;
+	r.deep.emit_arg = &r;
 	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
 	sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
 	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) != 0 ||

