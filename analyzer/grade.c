@@ -20,9 +20,10 @@
  *                   category forces the total score to zero". Letters: >= 80 A, >= 65 B,
  *                   >= 50 C, >= 35 D, >= 20 E, else F.
  * Then the rules below cap the letter (the lowest cap wins; ties go to the first rule in the
- * table), warnings turn an A into A-, and an A with no warning and no "A" rule becomes A+. T (not
- * trusted) and M (name mismatch) replace the letter, and the letter they replace is kept as
- * letter_ignoring_trust (the wiki version of the guide, 2009o, "Methodology Overview" step 8).
+ * table, and a cap equal to the score's own letter is named as the reason), warnings turn an A
+ * into A-, and an A with no warning and no "A" rule becomes A+. T (not trusted) and M (name
+ * mismatch) replace the letter, and the letter they replace is kept as letter_ignoring_trust
+ * (the wiki version of the guide, 2009o, "Methodology Overview" step 8).
  *
  * RULES (id, effect, source). Dated sources are SSL Labs announcements on blog.qualys.com (and
  * blog.ivanristic.com for 2013); "guide 2009c" etc. are the "Changes" sections of the guide.
@@ -212,7 +213,9 @@ static int r_untrusted(const struct grade_in *in, char *t, size_t n)
 	char ids[160] = "";
 	size_t used = 0;
 
-	if (in->an == NULL || in->an->verified)
+	/* A chain that verifies but carries an MD5/SHA-1 signature is distrusted by browsers
+	 * (SHA-1: since 2017; SSL Labs grades it T). */
+	if (in->an == NULL || (in->an->verified && an_finding(in->an, "cert.weak_signature") == NULL))
 		return 0;
 	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
 		int k;
@@ -225,7 +228,8 @@ static int r_untrusted(const struct grade_in *in, char *t, size_t n)
 		used += (size_t)k;
 	}
 	snprintf(t, n, "the certificate chain is not trusted: %.100s%s%s%s",
-		 in->an->verify_error[0] ? in->an->verify_error : "verification failed",
+		 in->an->verify_error[0] ? in->an->verify_error
+		 : in->an->verified ? "signed with a hash browsers no longer accept" : "verification failed",
 		 used ? " (" : "", ids, used ? ")" : "");
 	return 1;
 }
@@ -541,7 +545,8 @@ static int r_hsts(const struct grade_in *in, char *t, size_t n)
 #define SRC_GUIDE "SSL Server Rating Guide 2009 (github.com/ssllabs/research), "
 #define SRC_2014 "SSL Labs, \"Stricter Security Requirements for 2014\" (2014-01-21)"
 #define SRC_2014_12 "SSL Labs, \"End of Year 2014 Updates\" (2014-12-08)"
-#define SRC_2015_05 "SSL Labs 1.17.10, \"Increased Penalty When TLS 1.2 Is Not Supported\" (2015-05-22)"
+#define SRC_2015_05 "SSL Labs 1.17.10, \"Increased Penalty When TLS 1.2 Is Not Supported\" " \
+	"(2015-05-22)"
 #define SRC_2018 "SSL Labs 1.31.0, \"Forward Secrecy, Authenticated Encryption and ROBOT Grading " \
 	"Update\" (2018-02-02, live 2018-03-01)"
 
@@ -838,7 +843,8 @@ static void decide(struct grade *g)
 		r = rank_of(d->cap);
 		if (r == 1) {
 			a_cap = a_cap != NULL ? a_cap : d->id;
-		} else if (r > rank) {
+		} else if (r > rank || (r == rank && strcmp(g->decided_by, "score") == 0)) {
+			/* a rule that caps at the score's own letter explains it better */
 			rank = r;
 			g->decided_by = d->id;
 		}

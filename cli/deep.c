@@ -63,7 +63,13 @@ static void on_profile(void *arg, const struct probe_host_result *res)
 		fprintf(stderr, "certsweep: out of memory analysing %s\n", res->ip);
 		goto out;
 	}
-	grade_compute(res->profile, j->an, &g);
+	if (grade_compute(res->profile, j->an, &g) != 0) { /* nothing to grade: no protocol answered */
+		memset(&g, 0, sizeof(g));
+		snprintf(g.letter, sizeof(g.letter), "-");
+		snprintf(g.letter_ignoring_trust, sizeof(g.letter_ignoring_trust), "-");
+		snprintf(g.score_letter, sizeof(g.score_letter), "-");
+		g.decided_by = "nothing to grade";
+	}
 	memset(&r, 0, sizeof(r));
 	r.obs = j->obs;
 	r.an = j->an;

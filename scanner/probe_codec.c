@@ -214,7 +214,8 @@ static int ip_literal(const char *s)
 /*
  * TLS 1.3: min_version 0x0304, the five TLS 1.3 suites, groups x25519 .. ffdhe8192 with an
  * x25519 key share. TLS 1.0 .. 1.2: every registry suite defined for the version (TLS 1.2-only
- * suites from 0x0303), strongest protocol first; the plan narrows these lists. SSLv3: the same
+ * suites from 0x0303), in offer_rank order (335 for TLS 1.2, 158 below: some old servers refuse
+ * hellos with that many suites, the plan narrows these lists anyway). SSLv3: the same
  * suites as TLS 1.0 (SSLv3 servers of the OpenSSL 1.0 era negotiate the ECC suites too), no
  * extension block. SSLv2: the seven cipher kinds. Extensions: everything on, including the
  * heartbeat (to learn whether it is acknowledged) and the renegotiation SCSV (not the
@@ -551,7 +552,7 @@ static int put_extensions(struct wr *w, size_t msg_start, const struct probe_key
 		put_tls13(w, k, s);
 
 	len = w->n - msg_start;
-	if (0) {
+	if (!w->bad && len >= PAD_MIN && len < PAD_TARGET) {
 		static const unsigned char zeros[PAD_TARGET];
 		size_t pad = PAD_TARGET - len;
 

@@ -33,8 +33,14 @@
  *   - the ServerHello's choices (version, suite, compression, ALPN) are reported, not judged:
  *     the parser does not know the offer; the plan compares.
  * ServerKeyExchange: an ECDHE curve (named; explicit prime/char2 curves give 0xff01/0xff02) or
- * the DHE prime's bit length, after the PSK identity hint for the *_PSK suites; other key
- * exchanges (RSA export, SRP, PSK) are skipped. Nothing is verified: no signature, no MAC.
+ * the DHE prime's size in bits (its length without leading zero bytes, counted to the top bit,
+ * as OpenSSL's DH_bits), after the PSK identity hint for the *_PSK suites; other key exchanges
+ * (RSA export, SRP, PSK) are skipped. Nothing is verified: no signature, no MAC.
+ *
+ * Fields beyond probe.h's comments: REPLY_ALERT carries the alert record's version in `version`
+ * (an SSLv2 ERROR: 0x0002, alert_level 2, the SSLv2 error code in alert_desc); in a TLS 1.3
+ * ServerHello only supported_versions and key_share are in clear, so the ext_* flags stay 0
+ * (they travel in EncryptedExtensions, which this parser does not decrypt).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -550,7 +556,7 @@ static int handshake_record(struct probe_parser *p, const unsigned char *data, s
 	}
 	/* A final hello must end its record: TLS 1.3 changes keys, and nothing follows
 	 * ServerHelloDone or a HelloRetryRequest in the server's flight. */
-	if (0) {
+	if (rc == 1 && p->r.kind == REPLY_HELLO && p->r.complete && off != p->hs_len) {
 		const char *what = p->r.hrr ? "HelloRetryRequest" :
 		                   p->state == PS_END ? "TLS 1.3 ServerHello" : "ServerHelloDone";
 

@@ -30,6 +30,8 @@
 #  10 gnutls3des  gnutls-serv, TLS 1.0-1.3 with 3DES, server order, heartbeat extension
 #  11 gnutlsrc4   gnutls-serv, TLS 1.0-1.3 with RC4 (ARCFOUR-128), client order
 #  12 garbage     tools/badserver.py afterhello: a ServerHello, then garbage
+#  13 insecurereneg gnutls-serv, TLS 1.2, %DISABLE_SAFE_RENEGOTIATION: no RFC 5746, and it
+#                 renegotiates when the client asks (insecurely)
 #
 # Written to DIR: deep.tsv (tab-separated, '#' header, '-' when empty):
 #   name addr port sni software protocols findings optional severity grade
@@ -89,6 +91,7 @@ ocsp|8|nginx|good.test|TLSv1.2 TLSv1.3|ct.no_sct|-|-|A+
 gnutls3des|10|gnutls-serv|-|TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3|cipher.weak proto.tls10 proto.tls11 reneg.client_initiated hsts.missing ocsp.no_stapling ct.no_sct|-|-|B
 gnutlsrc4|11|gnutls-serv|-|TLSv1.0 TLSv1.1 TLSv1.2 TLSv1.3|cipher.weak proto.tls10 proto.tls11 reneg.client_initiated hsts.missing ocsp.no_stapling ct.no_sct|-|-|C
 garbage|12|badserver.py-afterhello|-|-|-|-|-|-
+insecurereneg|13|gnutls-serv|-|TLSv1.2|reneg.insecure reneg.client_initiated proto.no_tls13 hsts.missing ocsp.no_stapling ct.no_sct|-|-|F
 EOF
 }
 
@@ -241,6 +244,25 @@ TLS_AES_256_GCM_SHA384
 TLS_CHACHA20_POLY1305_SHA256
 TLS_AES_128_GCM_SHA256
 TLS_AES_128_CCM_SHA256
+@insecurereneg TLSv1.2 no
+TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
+TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+TLS_RSA_WITH_AES_256_GCM_SHA384
+TLS_RSA_WITH_AES_256_CCM
+TLS_RSA_WITH_AES_256_CBC_SHA
+TLS_RSA_WITH_AES_128_GCM_SHA256
+TLS_RSA_WITH_AES_128_CCM
+TLS_RSA_WITH_AES_128_CBC_SHA
+TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
+TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+TLS_DHE_RSA_WITH_AES_256_CCM
+TLS_DHE_RSA_WITH_AES_256_CBC_SHA
+TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+TLS_DHE_RSA_WITH_AES_128_CCM
+TLS_DHE_RSA_WITH_AES_128_CBC_SHA
 EOF
 }
 
@@ -254,9 +276,15 @@ facts() {
 		# RFC 5746 renegotiation_info: all of them (s_client: "Secure Renegotiation IS supported")
 		printf '%s\t.extensions.secure_renegotiation\ttrue\n' "$n"
 	done
-	for n in modern nohsts hstsshort ocsp gnutls3des gnutlsrc4; do
-		# several protocols: a downgraded hello with TLS_FALLBACK_SCSV gets inappropriate_fallback
+	for n in gnutls3des gnutlsrc4; do
+		# TLS 1.0 to 1.3: a downgraded hello with TLS_FALLBACK_SCSV gets inappropriate_fallback
 		printf '%s\t.extensions.fallback_scsv\ttrue\n' "$n"
+	done
+	for n in modern nohsts hstsshort ocsp; do
+		# TLS 1.2 and 1.3 only: OpenSSL does answer a TLS 1.2 hello carrying the SCSV with
+		# inappropriate_fallback (sslscan: "supports"), but TLS 1.3 has its own downgrade
+		# sentinel and testssl calls this "no fallback possible": true or null, never false.
+		printf '%s\t.extensions.fallback_scsv != false\ttrue\n' "$n"
 	done
 	for n in modern nohsts hstsshort ocsp tls10only nofs; do
 		printf '%s\t.sni\t"good.test"\n' "$n"
@@ -291,6 +319,9 @@ gnutls3des	.extensions.client_renegotiation	true
 gnutls3des	[.ciphers["TLSv1.2"].suites[] | select(.name | test("3DES")) | [.bits, (.weak != null)]] | unique	[[112,true]]
 gnutlsrc4	.extensions.client_renegotiation	true
 gnutlsrc4	[.ciphers["TLSv1.0"].suites[] | select(.name | test("RC4")) | .id] | sort	["0x0005","0xc011"]
+insecurereneg	.status	"ok"
+insecurereneg	.extensions.secure_renegotiation	false
+insecurereneg	.extensions.client_renegotiation	true
 garbage	.status | IN("handshake_failed", "not_tls")	true
 garbage	(.error // "") | length > 0	true
 garbage	[(.protocols // {})[] | select(. == true)] | length	0
@@ -657,7 +688,7 @@ cmd_start() {
 		echo "deepfarm: no network namespace ($NO_NS_WHY): servers on the host's 127.0.0.1," \
 			"gnutls-serv left out" >&2
 		p=$base
-		while [ "$p" -le $((base + 12)) ]; do
+		while [ "$p" -le $((base + 13)) ]; do
 			listening "$p" && die "127.0.0.1:$p: Address already in use"
 			p=$((p + 1))
 		done
@@ -687,6 +718,8 @@ cmd_start() {
 		gnutls_serv gnutls3des $((base + 10)) \
 			'NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+3DES-CBC:%SERVER_PRECEDENCE' --heartbeat
 		gnutls_serv gnutlsrc4 $((base + 11)) 'NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+ARCFOUR-128'
+		gnutls_serv insecurereneg $((base + 13)) \
+			'NORMAL:-VERS-ALL:+VERS-TLS1.2:%DISABLE_SAFE_RENEGOTIATION'
 	fi
 	spawn garbage python3 "$HERE/badserver.py" --pidfile "$DIR/run/garbage.pid" \
 		--lifetime "${CERTSWEEP_DEEP_LIFETIME:-1800}" "afterhello=127.0.0.1:$((base + 12))"

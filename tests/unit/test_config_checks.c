@@ -137,8 +137,8 @@ static void test_modern_has_only_resumption_info(void **state)
 	modern_cert(&tc);
 	run_checks(&p, &tc.an, &r);
 	assert_int_equal(r.n, 1);
-	expect(&r, "session.resumption", SEV_INFO, "session IDs resumed", "session tickets (RFC 5077) issued",
-	       "rotating the ticket key", NULL);
+	expect(&r, "session.resumption", SEV_INFO, "session IDs resumed",
+	       "session tickets (RFC 5077) issued", "rotating the ticket key", NULL);
 	free(r.f);
 }
 
@@ -425,8 +425,8 @@ static void test_no_aead(void **state)
 	modern_profile(&p);
 	ONLY_TLS12(&p, 1, S_ECDHE_AES128_CBC, S_ECDHE_AES256_CBC, S_RSA_AES128_CBC);
 	run_checks(&p, NULL, &r);
-	expect(&r, "cipher.no_aead", SEV_LOW, "TLS 1.2 is accepted with 3 cipher suites, none of them AEAD",
-	       NULL);
+	expect(&r, "cipher.no_aead", SEV_LOW,
+	       "TLS 1.2 is accepted with 3 cipher suites, none of them AEAD", NULL);
 	absent(&r, "cipher.no_forward_secrecy");
 	free(r.f);
 

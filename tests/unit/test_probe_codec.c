@@ -305,6 +305,16 @@ static int parse_buf(struct evbuffer *b, int ssl2, struct server_reply *r)
 	return parse_chunked(evbuffer_pullup(b, -1), evbuffer_get_length(b), WHOLE, ssl2, r, NULL);
 }
 
+/* A record with the given type and payload. */
+static void add_record(struct evbuffer *b, unsigned type, uint16_t version, const void *p, size_t n)
+{
+	unsigned char h[5] = { (unsigned char)type, (unsigned char)(version >> 8), (unsigned char)version,
+	                       (unsigned char)(n >> 8), (unsigned char)n };
+
+	assert_int_equal(evbuffer_add(b, h, 5), 0);
+	assert_int_equal(evbuffer_add(b, p, n), 0);
+}
+
 /* Our hello against a server; the parsed answer in *r (must be final). */
 static void run(const struct fx *f, const struct srv_cfg *c, const struct hello_spec *spec, struct server_reply *r)
 {
@@ -568,6 +578,16 @@ static void test_lists_and_preference(void **state)
 		assert_int_equal(r.complete, 1);
 	}
 
+	/* A server that follows the client: the default offer gets it the strongest suite. */
+	{
+		struct srv_cfg c = { .max_version = TLS1_2_VERSION };
+
+		hello_spec_default(&spec, 0x0303, SNI);
+		run(f, &c, &spec, &r);
+		assert_int_equal(r.suite, 0xc02c);
+		assert_int_equal(r.group, 0x001d);
+	}
+
 	/* TLS 1.3: the client's order, unless the server imposes its own. */
 	{
 		struct srv_cfg c = { 0 }, p = { .server_pref = 1, .suites = "TLS_AES_128_GCM_SHA256:"
@@ -798,6 +818,157 @@ static void test_extensions(void **state)
 		assert_int_equal(r.compression, 0);
 		assert_string_equal(r.alpn, k->alpn);
 	}
+}
+
+/* ------------------------------------------------------------------ PSK and hand-made ServerKeyExchanges */
+
+static unsigned int psk_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max_psk_len)
+{
+	(void)ssl;
+	(void)identity;
+	if (max_psk_len < 16)
+		return 0;
+	memset(psk, 0x42, 16);
+	return 16;
+}
+
+/* The PSK suites put an identity hint before the key exchange parameters (RFC 4279, 5489). */
+static void test_psk_suites(void **state)
+{
+	const struct fx *f = *state;
+	static const struct { uint16_t id; int rsa; uint16_t group; int dh; } cases[] = {
+		{ 0x008c, 0, 0, 0 },            /* PSK-AES128-CBC-SHA: the hint alone */
+		{ 0x0090, 0, 0, 2048 },         /* DHE-PSK-AES128-CBC-SHA */
+		{ 0x00aa, 0, 0, 2048 },         /* DHE-PSK-AES128-GCM-SHA256 */
+		{ 0xc035, 0, 0x001d, 0 },       /* ECDHE-PSK-AES128-CBC-SHA */
+		{ 0xccac, 0, 0x001d, 0 },       /* ECDHE-PSK-CHACHA20-POLY1305 */
+		{ 0x0094, 1, 0, 0 },            /* RSA-PSK-AES128-CBC-SHA: certificate, hint */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct srv_cfg c = { .rsa = cases[i].rsa, .max_version = TLS1_2_VERSION, .dh = "ffdhe2048" };
+		SSL_CTX *sctx = server_ctx(f, &c);
+		struct hello_spec spec;
+		struct server_reply r;
+		struct evbuffer *ans;
+
+		SSL_CTX_set_psk_server_callback(sctx, psk_cb);
+		assert_int_equal(SSL_CTX_use_psk_identity_hint(sctx, "certsweep test hint"), 1);
+		spec_one(&spec, 0x0303, cases[i].id);
+		ans = exchange(f, sctx, &spec);
+		assert_int_equal(parse_buf(ans, 0, &r), 1);
+		if (r.kind != REPLY_HELLO)
+			fail_msg("0x%04x: kind %d %s", cases[i].id, (int)r.kind, r.err);
+		assert_int_equal(r.suite, cases[i].id);
+		assert_int_equal(r.complete, 1);
+		assert_int_equal(r.group, cases[i].group);
+		assert_int_equal(r.dh_bits, cases[i].dh);
+		assert_int_equal(r.n_certs, cases[i].rsa ? 2 : 0);
+		evbuffer_free(ans);
+		SSL_CTX_free(sctx);
+	}
+}
+
+/* A TLS 1.2 flight: ServerHello choosing `suite`, a ServerKeyExchange with `ske`, ServerHelloDone. */
+static struct evbuffer *flight12(uint16_t suite, const unsigned char *ske, size_t ske_len)
+{
+	struct evbuffer *b = evbuffer_new(), *hs = evbuffer_new();
+	unsigned char sh[4 + 2 + 32 + 1 + 2 + 1] = { 2, 0, 0, 38, 3, 3 };
+	unsigned char h[4] = { 12, 0, (unsigned char)(ske_len >> 8), (unsigned char)ske_len };
+
+	assert_non_null(b);
+	assert_non_null(hs);
+	sh[4 + 2 + 32 + 1] = (unsigned char)(suite >> 8);
+	sh[4 + 2 + 32 + 2] = (unsigned char)suite;
+	assert_int_equal(evbuffer_add(hs, sh, sizeof(sh)), 0);
+	assert_int_equal(evbuffer_add(hs, h, 4), 0);
+	assert_int_equal(evbuffer_add(hs, ske, ske_len), 0);
+	assert_int_equal(evbuffer_add(hs, "\x0e\x00\x00\x00", 4), 0);
+	add_record(b, 22, 0x0303, evbuffer_pullup(hs, -1), evbuffer_get_length(hs));
+	evbuffer_free(hs);
+	return b;
+}
+
+static void test_server_key_exchange(void **state)
+{
+	unsigned char ske[2 + 130 + 2 + 1 + 2 + 1];
+	struct server_reply r;
+	struct evbuffer *b;
+
+	(void)state;
+	/* DHE: p with two leading zero bytes, then 128 bytes: 1024 bits, or 1023 with 0x7f on top. */
+	memset(ske, 0, sizeof(ske));
+	ske[0] = 0;
+	ske[1] = 130;
+	ske[4] = 0x80;
+	ske[132] = 0;
+	ske[133] = 1;
+	ske[134] = 2;         /* g = 2 */
+	ske[135] = 0;
+	ske[136] = 1;
+	ske[137] = 5;         /* Ys */
+	b = flight12(0x0033, ske, 138);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.kind, REPLY_HELLO);
+	assert_int_equal(r.complete, 1);
+	assert_int_equal(r.dh_bits, 1024);
+	evbuffer_free(b);
+	ske[4] = 0x7f;
+	b = flight12(0x0033, ske, 138);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.dh_bits, 1023);
+	evbuffer_free(b);
+	/* A prime of zeros, a prime longer than the message: MALFORMED. */
+	ske[4] = 0;
+	b = flight12(0x0033, ske, 138);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.kind, REPLY_MALFORMED);
+	evbuffer_free(b);
+	b = flight12(0x0033, (const unsigned char *)"\x01\x00\x80", 3);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.kind, REPLY_MALFORMED);
+	assert_string_equal(r.err, "malformed ServerKeyExchange");
+	evbuffer_free(b);
+	/* ECDHE: named curve; explicit prime and char2 curves; an unknown curve type. */
+	b = flight12(0xc02f, (const unsigned char *)"\x03\x00\x1e\x01\x04", 5);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.group, 0x001e);
+	evbuffer_free(b);
+	b = flight12(0xc02f, (const unsigned char *)"\x01\x00\x00", 3);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.group, 0xff01);
+	evbuffer_free(b);
+	b = flight12(0xc013, (const unsigned char *)"\x02\x00\x00", 3);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.group, 0xff02);
+	evbuffer_free(b);
+	b = flight12(0xc02f, (const unsigned char *)"\x07\x00\x17", 3);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.kind, REPLY_MALFORMED);
+	assert_string_equal(r.err, "ServerKeyExchange curve type 7");
+	evbuffer_free(b);
+	/* ECDHE_PSK: the hint comes first; a hint longer than the message is MALFORMED. */
+	b = flight12(0xc035, (const unsigned char *)"\x00\x02hi\x03\x00\x18\x01\x04", 9);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.group, 0x0018);
+	evbuffer_free(b);
+	b = flight12(0xc035, (const unsigned char *)"\x00\x09hi\x03\x00\x18", 7);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.kind, REPLY_MALFORMED);
+	evbuffer_free(b);
+	/* RSA export, SRP and unknown suites: the ServerKeyExchange is skipped, the flight completes. */
+	b = flight12(0x0003, (const unsigned char *)"\x00\x01\xc3\x00\x01\x03", 6);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.kind, REPLY_HELLO);
+	assert_int_equal(r.complete, 1);
+	assert_int_equal(r.group, 0);
+	assert_int_equal(r.dh_bits, 0);
+	evbuffer_free(b);
+	b = flight12(0x1234, (const unsigned char *)"\xff", 1);
+	assert_int_equal(parse_buf(b, 0, &r), 1);
+	assert_int_equal(r.suite, 0x1234);
+	assert_int_equal(r.complete, 1);
+	evbuffer_free(b);
 }
 
 /* ------------------------------------------------------------------ refusals */
@@ -1296,6 +1467,22 @@ static void test_spec_default(void **state)
 		assert_false(su->flags & (SUITE_SCSV | SUITE_TLS13 | SUITE_SSL2));
 	}
 	assert_int_equal(s.n_suites, 350 - 2 - 13);
+	/* A modern client's order: forward-secret AEAD first, ECDHE and 256-bit ahead; weak last. */
+	assert_int_equal(s.suites[0], 0xc02c);
+	assert_int_equal(s.suites[1], 0xc030);
+	for (size_t i = 0, seen_weak = 0, seen_plain = 0; i < s.n_suites; i++) {
+		const struct suite *su = suite_by_id(s.suites[i]);
+		int fs_aead = (su->flags & (SUITE_FS | SUITE_AEAD)) == (SUITE_FS | SUITE_AEAD);
+
+		if (suite_is_weak(su))
+			seen_weak = 1;
+		else
+			assert_false(seen_weak);
+		if (!fs_aead)
+			seen_plain = 1;
+		else
+			assert_false(seen_plain);
+	}
 	hello_spec_default(&s, 0x0302, SNI);
 	for (size_t i = 0; i < s.n_suites; i++) {
 		const struct suite *su = suite_by_id(s.suites[i]);
@@ -1550,16 +1737,6 @@ static void test_chunked_delivery(void **state)
 		assert_int_equal(need, len - left_whole);
 		evbuffer_free(fl);
 	}
-}
-
-/* A record with the given type and payload. */
-static void add_record(struct evbuffer *b, unsigned type, uint16_t version, const void *p, size_t n)
-{
-	unsigned char h[5] = { (unsigned char)type, (unsigned char)(version >> 8), (unsigned char)version,
-	                       (unsigned char)(n >> 8), (unsigned char)n };
-
-	assert_int_equal(evbuffer_add(b, h, 5), 0);
-	assert_int_equal(evbuffer_add(b, p, n), 0);
 }
 
 /* Length of the first record of a buffer. */
@@ -1895,6 +2072,22 @@ static void test_write_fuzz_seeds(void **state)
 	write_seed(dir, "ssl2-server-hello", 0x01, ssl2_server_hello, sizeof(ssl2_server_hello));
 	write_seed(dir, "ssl2-error", 0x03, "\x80\x03\x00\x00\x01", 5);
 	write_seed(dir, "ssl3-flight", 0x10, b, ssl3_flight(b));
+	{
+		struct evbuffer *fl = flight12(0xc035, (const unsigned char *)"\x00\x02hi\x03\x00\x18\x01\x04", 9);
+
+		write_seed(dir, "tls12-ecdhe-psk-made", 0x22, evbuffer_pullup(fl, -1), evbuffer_get_length(fl));
+		evbuffer_free(fl);
+		memset(b, 0, sizeof(b));
+		b[1] = 130;
+		b[4] = 0x80;
+		b[133] = 1;
+		b[134] = 2;
+		b[136] = 1;
+		b[137] = 5;
+		fl = flight12(0x0090, b, 138);   /* DHE-PSK without a hint: read as the hint, then p */
+		write_seed(dir, "tls12-dhe-psk-made", 0x24, evbuffer_pullup(fl, -1), evbuffer_get_length(fl));
+		evbuffer_free(fl);
+	}
 }
 
 int main(void)
@@ -1914,6 +2107,8 @@ int main(void)
 		cmocka_unit_test(test_hello_retry_request),
 		cmocka_unit_test(test_tls12_groups_and_dh),
 		cmocka_unit_test(test_extensions),
+		cmocka_unit_test(test_psk_suites),
+		cmocka_unit_test(test_server_key_exchange),
 		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_parse_ssl2),
 		cmocka_unit_test(test_parse_ssl3),
