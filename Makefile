@@ -114,6 +114,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash tools/bench.sh $(BUILD)/certsweep
+	@bash tools/bench_analyze.sh $(BUILD)/certsweep
 
 install: certsweep
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -248,7 +248,8 @@ void hello_spec_default(struct hello_spec *spec, uint16_t version, const char *s
 				    spec->n_suites < HELLO_MAX_SUITES)
 					spec->suites[spec->n_suites++] = s->id;
 	}
-	spec->n_groups = version >= 0x0304 ? sizeof(default_groups) / sizeof(default_groups[0]) : N_EC_DEFAULT;
+	spec->n_groups = version >= 0x0304 ? sizeof(default_groups) / sizeof(default_groups[0])
+	                                   : N_EC_DEFAULT;
 	memcpy(spec->groups, default_groups, spec->n_groups * sizeof(default_groups[0]));
 	if (version >= 0x0304) {
 		spec->key_shares[0] = 0x001d;

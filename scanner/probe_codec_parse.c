@@ -743,8 +743,10 @@ int probe_parser_feed(struct probe_parser *p, struct evbuffer *in, struct server
 			break;
 		len = (size_t)hdr[3] << 8 | hdr[4];
 		if (len == 0 || len > MAX_RECORD) {
-			rc = p->state == PS_HB_WAIT ? end_note(p, "record of %zu bytes after ServerHelloDone", len) :
-			     fail(p, REPLY_MALFORMED, "record of %zu bytes", len);
+			if (p->state == PS_HB_WAIT)
+				rc = end_note(p, "record of %zu bytes after ServerHelloDone", len);
+			else
+				rc = fail(p, REPLY_MALFORMED, "record of %zu bytes", len);
 			break;
 		}
 		if (avail < 5 + len)

@@ -339,25 +339,21 @@ pid_of() {
 	fi
 }
 
+# alive PID: the process exists and is not a zombie (orphans wait for their reaper a while).
+alive() {
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 # wait_gone PID SECONDS: 0 once PID has exited, 1 if it is still there after SECONDS.
 wait_gone() {
 	n=$(($2 * 10))
-	while kill -0 "$1" 2>/dev/null; do
+	while alive "$1"; do
 		[ "$n" -gt 0 ] || return 1
 		n=$((n - 1))
 		sleep 0.1
 	done
 	return 0
-}
-
-# kill_pid PID NAME: TERM, then KILL after 5 s.
-kill_pid() {
-	kill -TERM "$1" 2>/dev/null || true
-	if ! wait_gone "$1" 5; then
-		echo "deepfarm: $2 ($1) ignored TERM, killing" >&2
-		kill -KILL "$1" 2>/dev/null || true
-		wait_gone "$1" 2 || true
-	fi
 }
 
 netns_name() {
@@ -384,18 +380,16 @@ stop_watchdog() {
 	fi
 }
 
+# cmd_stop: TERM to every process of the farm at once, up to 5 s for them to go, then KILL.
 cmd_stop() {
 	[ -d "$DIR/run" ] || [ -f "$DIR/netns" ] || return 0
 	rm -f "$DIR/run/started"
 	stop_watchdog
+	pids='' names=''
 	pid=$(pid_of "$DIR/nginx.pid")
 	if [ -n "$pid" ]; then
-		workers=$(pgrep -P "$pid" 2>/dev/null || true)
-		kill_pid "$pid" nginx
-		for w in $workers; do
-			wait_gone "$w" 5 || kill -KILL "$w" 2>/dev/null || true
-		done
-		echo "deepfarm: nginx $pid stopped"
+		pids="$pid $(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ')"
+		names="nginx($pid)"
 	fi
 	for f in "$DIR"/run/*.pid; do
 		[ -f "$f" ] || continue
@@ -403,11 +397,21 @@ cmd_stop() {
 		[ "$name" = watchdog ] && continue
 		pid=$(pid_of "$f")
 		if [ -n "$pid" ]; then
-			kill_pid "$pid" "$name"
-			echo "deepfarm: $name $pid stopped"
+			pids="$pids $pid"
+			names="$names $name($pid)"
 		fi
 		rm -f "$f"
 	done
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in $pids; do
+		if ! wait_gone "$p" 5; then
+			echo "deepfarm: $p ignored TERM, killing" >&2
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
+	[ -n "$names" ] && echo "deepfarm: stopped$(echo " $names" | tr -s ' ')"
 	NS=$(netns_name)
 	if [ -n "$NS" ]; then
 		# The namespace is ours: anything left in it was started by this farm.
@@ -845,7 +849,7 @@ main() {
 	# DIR is written unquoted into nginx.conf
 	case $DIR in *[!A-Za-z0-9._/+-]*) die "DIR may hold only letters, digits and ._/+-" ;; esac
 	TAB=$(printf '\t')
-	NS= NSX=
+	NS='' NSX=''
 	case $cmd in
 	start) cmd_start ;;
 	stop) cmd_stop ;;

@@ -45,16 +45,19 @@ static void check_text(const char *s, size_t cap, int must_have)
 
 static void check_reply(const struct server_reply *r, int rc)
 {
+	int must_say = rc == 1 && (r->kind == REPLY_NOT_TLS || r->kind == REPLY_MALFORMED);
+
 	if (rc != 0 && rc != 1)
 		abort();
 	if (rc == 1 && r->kind == REPLY_NONE)
 		abort();
-	check_text(r->err, sizeof(r->err), rc == 1 && (r->kind == REPLY_NOT_TLS || r->kind == REPLY_MALFORMED));
+	check_text(r->err, sizeof(r->err), must_say);
 	check_text(r->alpn, sizeof(r->alpn), 0);
 	if (r->n_ssl2 > 16 || r->alert_level < 0 || r->alert_level > 255 || r->alert_desc < 0 ||
 	    r->alert_desc > 0xffff || r->dh_bits < 0 || r->dh_bits > 8 * 65535 || r->heartbeat_len > 18432)
 		abort();
-	if (r->complete && r->kind != REPLY_HELLO && r->kind != REPLY_SSL2_HELLO && r->kind != REPLY_HEARTBEAT)
+	if (r->complete && r->kind != REPLY_HELLO && r->kind != REPLY_SSL2_HELLO &&
+	    r->kind != REPLY_HEARTBEAT)
 		abort();
 	if (r->kind == REPLY_SSL2_HELLO && r->version != 0x0002)
 		abort();
