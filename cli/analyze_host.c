@@ -90,7 +90,9 @@ static void on_result(void *arg, const struct observation *obs)
 	}
 	if (r->st != NULL && store_add_result(r->st, r->scan_id, obs, an) != 0)
 		fail(r, "cannot write to the database", store_errmsg(r->st));
-	if (obs->status != EP_OK) {
+	/* A server no ordinary client can talk to (NULL-only, SSLv3-only, ...) still gets the
+	 * deep analysis: its handshake failed, but it speaks TLS. */
+	if (obs->status != EP_OK && obs->status != EP_HANDSHAKE_FAILED) {
 		char safe[300];
 
 		text_terminal(safe, sizeof(safe), obs->error);

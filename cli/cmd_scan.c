@@ -161,7 +161,7 @@ static void on_result(void *arg, const struct observation *obs)
 		digestset_add(r->certs, an->certs[i]->sha256);
 	for (size_t i = 0; i < an->n_findings; i++)
 		count_finding(r, &an->findings[i]);
-	if (r->advanced && obs->status == EP_OK) {
+	if (r->advanced && (obs->status == EP_OK || obs->status == EP_HANDSHAKE_FAILED)) {
 		/* deep_start takes an; the NDJSON record is written when the analysis ends */
 		if (deep_start(&r->deep, obs, an, err, sizeof(err)) != 0)
 			stop_fatal(r, "deep analysis", err);

@@ -12,7 +12,8 @@ One process serves every listener given. Modes (what a connection gets):
   bigrecord  one record header claiming 65535 bytes (over the 2^14+2048 limit), then that much junk
   afterhello reads the ClientHello (TLS record or SSLv2 format, 16 KiB at most), answers with a
              well-formed ServerHello record (the client's version capped at TLS 1.2, its first
-             real suite, null compression, an empty renegotiation_info), then in the same write
+             suite that is no SCSV, GREASE or TLS 1.3 suite, null compression, an empty
+             renegotiation_info), then in the same write
              4 KiB of random bytes (first byte 0x00: no valid record type), then FIN. Input
              that is not a ClientHello gets the garbage alone.
 
@@ -164,7 +165,9 @@ def parse_hello(buf):
 def server_hello(version, suites):
     """One handshake record holding a ServerHello that answers (version, suites)."""
     version = max(0x0300, min(version, 0x0303))
-    suite = next((s for s in suites if usable_suite(s)), 0x002F)
+    # a suite that exists in the version answered: TLS 1.3 ones (0x13xx) only as a last resort
+    usable = [s for s in suites if usable_suite(s)]
+    suite = next((s for s in usable if s >> 8 != 0x13), usable[0] if usable else 0x002F)
     ext = b"\xff\x01\x00\x01\x00"                # renegotiation_info, empty
     body = (version.to_bytes(2, "big") + os.urandom(32) + b"\x20" + os.urandom(32) +
             suite.to_bytes(2, "big") + b"\x00" + len(ext).to_bytes(2, "big") + ext)

@@ -29,6 +29,7 @@
 # the gnutls-serv servers are skipped (tools/deepfarm.sh explains why).
 CERTSWEEP=${1:?usage: test_analyze.sh PATH/TO/certsweep}
 CERTSWEEP=$(cd "$(dirname "$CERTSWEEP")" && pwd)/$(basename "$CERTSWEEP")
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 PATH=/usr/sbin:/sbin:$PATH
 
@@ -207,12 +208,17 @@ while IFS=$'\t' read -r name _addr port sni soft protos findings optional severi
 	assert_eq "127.0.0.1 $port" "$(jq -r '"\(.ip) \(.port)"' <<<"$rec")" "$name: ip and port"
 	check_facts "$name" "$rec"
 	[ "$grade" = - ] && continue
+	assert_eq "ok " "$(jq -r '"\(.status) \(.error // "")"' <<<"$rec")" "$name: status ok"
+	if [ "$(jq -r '.protocols == null' <<<"$rec")" = true ]; then
+		fail "$name: no protocols in the analysis: the other checks of $name skipped"
+		continue
+	fi
 
 	# protocols: six booleans, the exact set true
 	assert_eq "$(words "$PROTOS" | paste -sd' ')" \
-		"$(jq -r '[.protocols | to_entries[] | select(.value | type == "boolean") | .key] | sort | join(" ")' <<<"$rec")" \
+		"$(jq -r '[(.protocols // {}) | to_entries[] | select(.value | type == "boolean") | .key] | sort | join(" ")' <<<"$rec")" \
 		"$name: six protocol booleans"
-	got=$(jq -r '[.protocols | to_entries[] | select(.value == true) | .key] | join(" ")' <<<"$rec")
+	got=$(jq -r '[(.protocols // {}) | to_entries[] | select(.value == true) | .key] | join(" ")' <<<"$rec")
 	got=$(for p in $PROTOS; do case " $got " in *" $p "*) printf '%s ' "$p" ;; esac; done)
 	assert_eq "$protos" "${got% }" "$name: protocols"
 	check_suites "$name" "$rec"

@@ -296,8 +296,8 @@ run
 assert_eq 2 "$RC" "no --file and no host: exit 2"
 run --file chain.pem 127.0.0.1
 assert_eq 2 "$RC" "--file and a host together: exit 2"
-run 127.0.0.1:443
-assert_contains "$RC $ERR" "2 certsweep: analyze HOST: not implemented yet" "network mode placeholder"
+run --no-db 127.0.0.1:1
+assert_contains "$RC $ERR" "1 certsweep: 127.0.0.1:1: refused" "network mode: a closed port is reported, exit 1"
 run --help
 assert_contains "$RC $OUT" "0 usage: certsweep analyze --file CHAIN" "--help"
 assert_contains "$("$CERTSWEEP" --help)" "analyze" "the command is listed"
