@@ -56,7 +56,8 @@ static void emit(void *arg, const struct deep_report *rep)
 {
 	struct host_run *r = arg;
 
-	r->analysed++;
+	if (strcmp(rep->grade->letter, "-") != 0) /* "-": no protocol answered, nothing graded */
+		r->analysed++;
 	for (size_t i = 0; i < rep->n_findings; i++)
 		if ((int)rep->findings[i].severity > r->worst)
 			r->worst = (int)rep->findings[i].severity;

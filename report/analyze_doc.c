@@ -79,6 +79,9 @@ int analyze_doc_text(FILE *out, const struct deep_report *r)
 	text_terminal(buf, sizeof(buf), o->sni != NULL ? o->sni : "");
 	fprintf(out, "certsweep analyze %s%s%s%s%s\n\n", ep, buf[0] ? " (SNI " : "", buf, buf[0] ? ")" : "",
 	        o->starttls[0] ? ", STARTTLS" : "");
+	if (strcmp(g->letter, "-") == 0)
+		fprintf(out, "Grade        - (nothing to grade: no protocol version could be negotiated%s%s)\n",
+		        p->error[0] ? ": " : "", p->error);
 	fprintf(out, "Grade        %s", g->letter);
 	if (strcmp(g->letter, g->letter_ignoring_trust) != 0)
 		fprintf(out, "  (%s if the certificate were trusted)", g->letter_ignoring_trust);
