@@ -82,10 +82,12 @@ int analyze_doc_text(FILE *out, const struct deep_report *r)
 	if (strcmp(g->letter, "-") == 0)
 		fprintf(out, "Grade        - (nothing to grade: no protocol version could be negotiated%s%s)\n",
 		        p->error[0] ? ": " : "", p->error);
-	fprintf(out, "Grade        %s", g->letter);
-	if (strcmp(g->letter, g->letter_ignoring_trust) != 0)
-		fprintf(out, "  (%s if the certificate were trusted)", g->letter_ignoring_trust);
-	fprintf(out, "\nScore        %d = protocol %d x 0.3 + key exchange %d x 0.3 + cipher %d x 0.4\n", g->score,
+	else
+		fprintf(out, "Grade        %s%s%s%s\n", g->letter,
+		        strcmp(g->letter, g->letter_ignoring_trust) != 0 ? "  (" : "",
+		        strcmp(g->letter, g->letter_ignoring_trust) != 0 ? g->letter_ignoring_trust : "",
+		        strcmp(g->letter, g->letter_ignoring_trust) != 0 ? " if the certificate were trusted)" : "");
+	fprintf(out, "Score        %d = protocol %d x 0.3 + key exchange %d x 0.3 + cipher %d x 0.4\n", g->score,
 	        g->protocol_score, g->kex_score, g->cipher_score);
 	for (size_t i = 0; i < g->n_reasons; i++)
 		fprintf(out, "  %-3s %s [%s]\n", g->reasons[i].rule->cap, g->reasons[i].text, g->reasons[i].rule->id);
