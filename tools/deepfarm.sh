@@ -10,10 +10,11 @@
 #   sh tools/deepfarm.sh stop DIR      stop all it started; safe to call twice
 #
 # Where: in a private network namespace (`ip netns`, as root) when one can be made, so that
-# gnutls-serv, which has no listen-address option and binds every address, meets nothing but
-# the namespace's own loopback; run clients there with `ip netns exec $(cat DIR/netns) ...`.
-# Without a namespace (not root, or CERTSWEEP_NO_NETNS=1) the servers listen on the host's
-# 127.0.0.1 and the gnutls-serv ones are left out (DIR/skipped says so). Either way every
+# gnutls-serv and `openssl ocsp -port`, which have no listen-address option and bind every
+# address, meet nothing but the namespace's own loopback; run clients there with
+# `ip netns exec $(cat DIR/netns) ...`. Without a namespace (not root, or CERTSWEEP_NO_NETNS=1)
+# the servers listen on the host's 127.0.0.1, the gnutls-serv ones are left out (DIR/skipped
+# says so) and nginx staples a response that `openssl ocsp` made offline. Either way every
 # listener is 127.0.0.1:BASE+offset, BASE being CERTSWEEP_DEEP_BASE (default 24400).
 #
 # The servers (the offsets and expectations are the layout below; tools/README.md explains
@@ -587,8 +588,7 @@ write_expectations() {
 		printf '# name\taddr\tport\tsni\tsoftware\tprotocols\tfindings\toptional\tseverity\tgrade\n'
 		layout | while IFS='|' read -r name off soft sni protos findings optional sev grade; do
 			if [ "$soft" = gnutls-serv ] && [ "$with_gnutls" = 0 ]; then
-				printf '%s\tgnutls-serv binds every address: it runs only in a network namespace (%s)\n' \
-					"$name" "$NO_NS_WHY" >>"$DIR/skipped"
+				printf '%s\t%s\n' "$name" "$GNUTLS_WHY" >>"$DIR/skipped"
 				continue
 			fi
 			printf '%s\t127.0.0.1\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$((base + off))" \
@@ -688,6 +688,7 @@ cmd_start() {
 	with_gnutls=1
 	if [ -z "$NS" ]; then
 		with_gnutls=0
+		GNUTLS_WHY="gnutls-serv binds every address: it runs only in a network namespace ($NO_NS_WHY)"
 		echo "deepfarm: no network namespace ($NO_NS_WHY): servers on the host's 127.0.0.1," \
 			"gnutls-serv left out" >&2
 		p=$base
@@ -697,7 +698,7 @@ cmd_start() {
 		done
 	elif ! command -v gnutls-serv >/dev/null; then
 		with_gnutls=0
-		NO_NS_WHY="gnutls-serv not found (run tools/deps.sh as root)"
+		GNUTLS_WHY="gnutls-serv not found (run tools/deps.sh as root)"
 	fi
 	write_expectations "$base" "$with_gnutls"
 	touch "$DIR/run/started"
@@ -848,7 +849,7 @@ main() {
 	# DIR is written unquoted into nginx.conf
 	case $DIR in *[!A-Za-z0-9._/+-]*) die "DIR may hold only letters, digits and ._/+-" ;; esac
 	TAB=$(printf '\t')
-	NS='' NSX=''
+	NS='' NSX='' GNUTLS_WHY=''
 	case $cmd in
 	start) cmd_start ;;
 	stop) cmd_stop ;;

@@ -925,6 +925,75 @@ static void test_findings_lifecycle(void **state)
 	cert_free(&cb);
 }
 
+
+/* Deep analyses: stored per scan and endpoint; configuration findings resolve only when a later
+ * scan analyses the endpoint again, never because a plain sweep saw it. */
+static void test_analysis_config_findings(void **state)
+{
+	struct env *e = *state;
+	struct store *st = open_ok(e->path);
+	struct fake_cert ca;
+	struct fake_cert *chain[1] = { &ca };
+	struct fake_an fa;
+	struct observation *o;
+	struct finding cfg[2];
+	struct analysis_record rec;
+	int64_t s1 = 0, s2 = 0, s3 = 0;
+
+	cert_init(&ca, "a.test", "CA", time(NULL) + 90 * 86400);
+	memset(cfg, 0, sizeof(cfg));
+	cfg[0].id = "proto.tls10";
+	cfg[0].severity = SEV_MEDIUM;
+	cfg[0].cert_pos = -1;
+	snprintf(cfg[0].message, sizeof(cfg[0].message), "TLS 1.0 is enabled");
+	cfg[1].id = "hsts.missing";
+	cfg[1].severity = SEV_MEDIUM;
+	cfg[1].cert_pos = -1;
+	memset(&rec, 0, sizeof(rec));
+	rec.grade = "B";
+	rec.score = 85;
+	rec.protocols = "TLSv1.0 TLSv1.2";
+	rec.profile_json = "{\"grade\":{\"letter\":\"B\"}}";
+	rec.connections = 40;
+	rec.ms = 120.5;
+	rec.findings = cfg;
+	rec.n_findings = 2;
+
+	/* Scan 1: analysed, both config findings open, linked to the observation. */
+	assert_int_equal(store_scan_begin(st, "analyze", "", &s1), 0);
+	o = make_obs("127.0.0.1", 443, "a.test", 1000, chain, 1);
+	an_init(&fa, chain, 1, 1);
+	assert_int_equal(store_add_result(st, s1, o, &fa.an), 0);
+	assert_int_equal(store_add_analysis(st, s1, o, &rec), 0);
+	assert_int_equal(store_scan_end(st, s1, NULL, "done"), 0);
+	assert_text(e->path, "SELECT grade || '|' || score || '|' || protocols || '|' || connections FROM analyses",
+	            "B|85|TLSv1.0 TLSv1.2|40");
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM findings WHERE kind = 'config' AND status = 'open'"), 2);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observation_findings"), 2);
+
+	/* Scan 2: a plain sweep of the same endpoint: config findings stay open. */
+	assert_int_equal(store_scan_begin(st, "nightly", "", &s2), 0);
+	assert_int_equal(store_add_result(st, s2, o, &fa.an), 0);
+	assert_int_equal(store_scan_end(st, s2, NULL, "done"), 0);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM findings WHERE kind = 'config' AND status = 'open'"), 2);
+
+	/* Scan 3: analysed again, TLS 1.0 now off: proto.tls10 resolved, hsts.missing open. */
+	assert_int_equal(store_scan_begin(st, "analyze", "", &s3), 0);
+	assert_int_equal(store_add_result(st, s3, o, &fa.an), 0);
+	rec.findings = &cfg[1];
+	rec.n_findings = 1;
+	rec.grade = "A";
+	assert_int_equal(store_add_analysis(st, s3, o, &rec), 0);
+	assert_int_equal(store_scan_end(st, s3, NULL, "done"), 0);
+	assert_text(e->path, "SELECT status FROM findings WHERE check_id = 'proto.tls10'", "resolved");
+	assert_text(e->path, "SELECT status FROM findings WHERE check_id = 'hsts.missing'", "open");
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM analyses"), 2);
+	assert_text(e->path, "SELECT group_concat(grade, '') FROM (SELECT grade FROM analyses ORDER BY scan_id)", "BA");
+	obs_free(o);
+	assert_int_equal(store_close(st), 0);
+	cert_free(&ca);
+}
+
 /* ------------------------------------------------------------------ batching, durability */
 
 static void test_batch_commit_on_close(void **state)
@@ -1144,6 +1213,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_results_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_analysis_config_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_commit_on_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_keeps_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sql_injection_verbatim, setup, teardown),
