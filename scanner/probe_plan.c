@@ -159,7 +159,7 @@ struct probe_plan {
 	int next_id;
 	int stopped;                    /* no new probes (connect failure, budget) */
 
-	unsigned replies, timeouts, closes, not_tls;
+	unsigned replies, timeouts, closes, not_tls, malformed;
 	int hello_seen[PV_COUNT];       /* a ServerHello at that version was seen */
 
 	/* Facts gathered from every accepted TLS <= 1.2 ServerHello. */
@@ -884,8 +884,11 @@ static enum verdict classify(uint16_t wire, enum probe_outcome o, const struct s
 		return V_ABORT;
 	if (!r)
 		return V_SILENT;
-	/* A MALFORMED reply still counts when its ServerHello was read (garbage after it). */
-	if (r->kind == REPLY_HELLO || (r->kind == REPLY_MALFORMED && r->version && r->suite))
+	/* A MALFORMED reply is no proof of support: a server that answers every hello with a
+	 * ServerHello echoing the first suite offered and then garbage would seem to accept them all
+	 * (sslscan falls for it; nmap and testssl.sh, which finish the handshake, do not). Only a
+	 * well-formed first flight counts. */
+	if (r->kind == REPLY_HELLO)
 		return r->version == wire ? V_PICK : V_NOVERSION;
 	if (r->kind == REPLY_ALERT && r->alert_desc == ALERT_PROTOCOL_VERSION)
 		return V_NOVERSION;
@@ -1298,6 +1301,8 @@ static void finish(struct probe_plan *pl)
 		set_error(pl, "no answer: the server closed every connection");
 	else if (!any_hello && pl->not_tls > 0)
 		set_error(pl, "not TLS: the server answered with something else");
+	else if (!any_hello && pl->malformed > 0)
+		set_error(pl, "malformed answers: broken TLS records (garbage after the ServerHello?)");
 	finalize(pl);
 }
 
@@ -1358,6 +1363,7 @@ void probe_plan_result(struct probe_plan *pl, int id, enum probe_outcome outcome
 	if (outcome == PO_REPLY) {
 		pl->replies++;
 		pl->not_tls += reply->kind == REPLY_NOT_TLS;
+		pl->malformed += reply->kind == REPLY_MALFORMED;
 	}
 	else if (outcome == PO_TIMEOUT)
 		pl->timeouts++;

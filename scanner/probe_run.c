@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 
 #include "scanner/engine_internal.h"
@@ -49,6 +50,7 @@ struct probe_host {
 	probe_host_cb cb;
 	void *cb_arg;
 	int probes_in_flight, sessions_in_flight;
+	int no_alpn;                        /* the server refuses our ALPN list (alert 120): omit it */
 	int plan_done, pumping, finished;
 	unsigned session_conns;
 	double t0;
@@ -57,6 +59,7 @@ struct probe_host {
 	int http_checked, http_status, hsts, hsts_subdomains, hsts_preload;
 	long hsts_max_age;
 	int client_reneg, session_resumption;
+	int sct_ocsp;                       /* SCTs in a stapled OCSP response (PROFILE_UNKNOWN: no staple seen) */
 };
 
 struct probe_conn {
@@ -84,6 +87,8 @@ void probe_options_defaults(struct probe_options *o)
 }
 
 static void host_pump(struct probe_host *h);
+static struct conn *host_conn(struct probe_host *h, const struct conn_job *job, void *ctx);
+static const struct conn_job probe_job;
 
 static void host_free(struct probe_host *h)
 {
@@ -121,6 +126,8 @@ static void host_maybe_finish(struct probe_host *h)
 	p.hsts_preload = h->hsts_preload;
 	p.client_reneg = h->client_reneg;
 	p.session_resumption = h->session_resumption;
+	/* No staple: no SCT can travel in one. A staple: what the session found in it. */
+	p.sct_ocsp = p.ocsp_stapling == 0 ? 0 : h->sct_ocsp;
 	p.connections += h->session_conns;
 	p.ms = (engine_now() - h->t0) * 1000;
 	res.ip = h->ip;
@@ -152,6 +159,10 @@ static void probe_begin(struct conn *c)
 		c->in = evbuffer_new();
 	if (c->out == NULL)
 		c->out = evbuffer_new();
+	/* STARTTLS services speak no HTTP; and a server that refused our ALPN list once (alert
+	 * no_application_protocol) would refuse every hello that carries it. */
+	if (c->proto != NULL || pc->host->no_alpn)
+		pc->req.spec.alpn = NULL;
 	pc->parser = probe_parser_new(pc->req.spec.version == 0x0002);
 	if (c->in == NULL || c->out == NULL || pc->parser == NULL ||
 	    probe_hello_build(c->eng->probe_keys, &pc->req.spec, c->out, err, sizeof(err)) != 0) {
@@ -239,6 +250,23 @@ static void probe_done(struct conn *c)
 		}
 	}
 	h->probes_in_flight--;
+	if (!h->eng->stopped && outcome == PO_REPLY && pc->have_reply && pc->reply.kind == REPLY_ALERT &&
+	    pc->reply.alert_desc == 120 && pc->req.spec.alpn != NULL) {
+		/* Refused for our ALPN list, not for what the probe asks: ask again without it. */
+		struct conn *again;
+
+		h->no_alpn = 1;
+		probe_parser_free(pc->parser);
+		pc->parser = NULL;
+		pc->have_reply = pc->hb_sent = pc->outcome_set = 0;
+		again = host_conn(h, &probe_job, pc);
+		if (again != NULL) {
+			h->probes_in_flight++;
+			engine_launch_conn(h->eng, again);
+			return;
+		}
+		pc->parser = NULL;
+	}
 	if (!h->eng->stopped)
 		probe_plan_result(h->plan, pc->id, outcome, outcome == PO_REPLY && pc->have_reply ? &pc->reply : NULL);
 	probe_parser_free(pc->parser);
@@ -418,9 +446,38 @@ static void sess_reneg_io(struct conn *c)
 	conn_finish(c);
 }
 
+/* A stapled OCSP response may carry SCTs (extension 1.3.6.1.4.1.11129.2.4.5 of a single
+ * response, RFC 6962 section 3.3): records whether this one does. */
+static void note_staple_scts(struct probe_host *h, SSL *ssl)
+{
+	const unsigned char *der = NULL, *p;
+	long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *basic = NULL;
+	int found = 0;
+
+	if (len <= 0 || der == NULL)
+		return;
+	p = der;
+	if ((resp = d2i_OCSP_RESPONSE(NULL, &p, len)) == NULL ||
+	    (basic = OCSP_response_get1_basic(resp)) == NULL) {
+		ERR_clear_error();
+		goto out;
+	}
+	for (int i = 0; i < OCSP_resp_count(basic) && !found; i++)
+		found = OCSP_SINGLERESP_get_ext_by_NID(OCSP_resp_get0(basic, i), NID_ct_cert_scts, -1) >= 0;
+	if (h->sct_ocsp != 1)
+		h->sct_ocsp = found;
+out:
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+}
+
 static int sess_after_handshake(struct conn *c)
 {
 	struct sess_conn *sc = c->job_ctx;
+
+	note_staple_scts(sc->host, c->ssl);
 
 	switch (sc->kind) {
 	case SESS_HTTP:
@@ -569,6 +626,7 @@ int probe_host_start(struct engine *eng, const struct observation *obs, const st
 	h->port = obs->port;
 	h->client_reneg = PROFILE_UNKNOWN;
 	h->session_resumption = PROFILE_UNKNOWN;
+	h->sct_ocsp = PROFILE_UNKNOWN;
 	h->hsts_max_age = -1;
 	snprintf(h->ip, sizeof(h->ip), "%s", obs->ip);
 	if (inet_pton(AF_INET, obs->ip, &((struct sockaddr_in *)&h->sa)->sin_addr) == 1) {
@@ -589,7 +647,8 @@ int probe_host_start(struct engine *eng, const struct observation *obs, const st
 	memset(&pcfg, 0, sizeof(pcfg));
 	pcfg.sni = h->sni;
 	pcfg.test_heartbleed = opt->heartbleed;
-	pcfg.max_connections = opt->max_connections;
+	/* The OpenSSL sessions (HTTP, resumption, renegotiation) come out of the same budget. */
+	pcfg.max_connections = opt->max_connections > 13 ? opt->max_connections - 3 : 10;
 	if ((h->plan = probe_plan_new(&pcfg)) == NULL)
 		goto nomem;
 	h->t0 = engine_now();

@@ -3,7 +3,7 @@
  *
  * One SSL_CTX serves every connection. It accepts what a discovery tool must see rather than
  * what a browser would accept: security level 0, TLS 1.0 and up (Debian's OpenSSL has no
- * SSLv3), every cipher, and SSL_VERIFY_NONE, so a bad chain never aborts a handshake: the
+ * SSLv3), every cipher (NULL encryption last), and SSL_VERIFY_NONE, so a bad chain never aborts a handshake: the
  * analyzer verifies the recorded chain afterwards against the chosen trust store.
  * The offered order puts modern suites first, so a server that follows the client's order
  * negotiates what a current client would get.
@@ -37,7 +37,10 @@ SSL_CTX *tls_client_ctx_new(char *err, size_t errlen)
 	SSL_CTX_set_security_level(ctx, 0);
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION))
 		goto fail;
-	if (!SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFDEFAULT:!eNULL:@SECLEVEL=0"))
+	/* The fast path's list (tlsraw_hello.c), then the NULL-encryption suites last: a server
+	 * that offers nothing else is still reached and its certificate read (the fast path's
+	 * alert sends such a server here). */
+	if (!SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFDEFAULT:-eNULL:eNULL:@SECLEVEL=0"))
 		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

@@ -285,6 +285,37 @@ printf 'pattern:certsweep Test Org\n' >"$W/policy.txt"
 	"$(farm_target nonpref)" >/dev/null 2>&1 || true
 assert_eq true "$(jq '.validation.preferred' "$W/pf.ndjson")" "--preferred-ca-file pattern makes nonpref preferred"
 
+# ---------------------------------------------------------------- --checks advanced, analyze
+printf '%s\n%s\n%s,%s,mail.test,smtp\n' "$(farm_target good)" "$(farm_target sha1)" \
+	"$(farm_addr smtp)" "$(farm_port smtp)" >"$W/adv.txt"
+"$CERTSWEEP" scan --db "$W/adv.db" --json "$W/adv.ndjson" --checks advanced --targets "$W/adv.txt" \
+	"${COMMON[@]}" >"$W/adv.out" 2>&1 || true
+grade_of() { jq -r --argjson p "$1" 'select(.port == $p) | .grade.letter' "$W/adv.ndjson"; }
+assert_eq A "$(grade_of "$(farm_port good)")" "--checks advanced: good graded A (no HSTS on the farm)"
+assert_eq T "$(grade_of "$(farm_port sha1)")" "--checks advanced: SHA-1 chain graded T"
+assert_eq A "$(grade_of "$(farm_port smtp)")" "--checks advanced: SMTP STARTTLS endpoint analysed and graded"
+assert_eq "true false" "$(jq -r --argjson p "$(farm_port good)" 'select(.port == $p) | "\(.protocols["TLSv1.3"]) \(.protocols["TLSv1.0"])"' "$W/adv.ndjson")" \
+	"--checks advanced: protocols recorded"
+assert_contains "$(jq -r --argjson p "$(farm_port good)" 'select(.port == $p) | [.findings[].id] | join(" ")' "$W/adv.ndjson")" \
+	"hsts.missing" "--checks advanced: configuration findings in the record"
+assert_contains "$(cat "$W/adv.out")" "grades: A 2 T 1" "summary shows the grade distribution"
+assert_eq 3 "$(sqlite3 "$W/adv.db" 'SELECT count(*) FROM analyses')" "analyses stored"
+assert_eq 3 "$(sqlite3 "$W/adv.db" "SELECT count(DISTINCT endpoint_id) FROM findings WHERE kind = 'config' AND check_id = 'hsts.missing' OR check_id = 'ocsp.no_stapling'")" \
+	"configuration findings stored per endpoint"
+rc=0
+"$CERTSWEEP" analyze --db "$W/an.db" --starttls smtp --sni mail.test --ca-file "$FARM_ROOTS" \
+	--preferred-ca "$FARM_PREFERRED" "$(farm_target smtp)" >"$W/an.txt" 2>&1 || rc=$?
+assert_eq 0 "$rc" "analyze SMTP STARTTLS: exit 0 (nothing at or above high)"
+assert_contains "$(cat "$W/an.txt")" "Grade        A" "analyze text: the grade"
+assert_contains "$(cat "$W/an.txt")" "TLS_AES_256_GCM_SHA384" "analyze text: the TLS 1.3 suites"
+assert_contains "$(cat "$W/an.txt")" "ct.no_sct" "analyze text: the configuration findings"
+assert_eq 1 "$(sqlite3 "$W/an.db" "SELECT count(*) FROM analyses a JOIN endpoints e ON e.id = a.endpoint_id WHERE e.starttls = 'smtp'")" \
+	"analyze records the analysis in the inventory"
+assert_status 1 "analyze --fail-on low: exit 1 (ct.no_sct is low)" \
+	"$CERTSWEEP" analyze --no-db --starttls smtp --sni mail.test --ca-file "$FARM_ROOTS" --fail-on low "$(farm_target smtp)"
+assert_status 1 "analyze a closed port: exit 1" "$CERTSWEEP" analyze --no-db "$(farm_target closed)"
+assert_status 2 "analyze --per-host 0: exit 2" "$CERTSWEEP" analyze --no-db --per-host 0 "$(farm_target good)"
+assert_status 2 "scan --checks deep: exit 2" "$CERTSWEEP" scan --db "$W/x.db" --checks deep "$(farm_target good)"
 # ---------------------------------------------------------------- exit codes and bad input
 assert_status 1 "--fail-on high with a high finding exits 1" \
 	"$CERTSWEEP" scan -q --db "$W/x.db" --fail-on high "$(farm_target expired)" "${COMMON[@]}"
