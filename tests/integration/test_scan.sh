@@ -300,7 +300,7 @@ assert_contains "$(jq -r --argjson p "$(farm_port good)" 'select(.port == $p) | 
 	"hsts.missing" "--checks advanced: configuration findings in the record"
 assert_contains "$(cat "$W/adv.out")" "grades: A 2 T 1" "summary shows the grade distribution"
 assert_eq 3 "$(sqlite3 "$W/adv.db" 'SELECT count(*) FROM analyses')" "analyses stored"
-assert_eq 3 "$(sqlite3 "$W/adv.db" "SELECT count(DISTINCT endpoint_id) FROM findings WHERE kind = 'config' AND check_id = 'hsts.missing' OR check_id = 'ocsp.no_stapling'")" \
+assert_eq 3 "$(sqlite3 "$W/adv.db" "SELECT count(DISTINCT endpoint_id) FROM findings WHERE kind = 'config' AND check_id IN ('hsts.missing', 'ocsp.no_stapling')")" \
 	"configuration findings stored per endpoint"
 rc=0
 "$CERTSWEEP" analyze --db "$W/an.db" --starttls smtp --sni mail.test --ca-file "$FARM_ROOTS" \
