@@ -37,4 +37,25 @@ int opt_double(const char *opt, const char *val, double min, double max, double 
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char certsweep_version[];
 
+/* The trust and policy options that scan and analyze share: their getopt values, the
+ * struct option entries (append CLI_POLICY_OPTIONS to a long_opts array) and one handler. */
+enum {
+	CLI_OPT_CA_FILE = 1000, CLI_OPT_CA_PATH, CLI_OPT_PREF_CA, CLI_OPT_PREF_FP, CLI_OPT_PREF_FILE,
+	CLI_OPT_EXP_CRIT, CLI_OPT_EXP_HIGH,
+};
+#define CLI_POLICY_OPTIONS \
+	{ "ca-file", required_argument, NULL, CLI_OPT_CA_FILE }, \
+	{ "ca-path", required_argument, NULL, CLI_OPT_CA_PATH }, \
+	{ "preferred-ca", required_argument, NULL, CLI_OPT_PREF_CA }, \
+	{ "preferred-fingerprint", required_argument, NULL, CLI_OPT_PREF_FP }, \
+	{ "preferred-ca-file", required_argument, NULL, CLI_OPT_PREF_FILE }, \
+	{ "expiring-critical", required_argument, NULL, CLI_OPT_EXP_CRIT }, \
+	{ "expiring-high", required_argument, NULL, CLI_OPT_EXP_HIGH }
+struct ca_policy;
+struct analyzer_config;
+/* Applies option ch (a CLI_OPT_* value) with value val: the first --preferred-* option creates
+ * *policy (owned by the caller, which frees it with ca_policy_free). Returns 0 when applied, 1
+ * when ch is not one of these options, -1 after printing why val is bad. */
+int cli_policy_option(int ch, const char *val, struct ca_policy **policy, struct analyzer_config *acfg);
+
 #endif

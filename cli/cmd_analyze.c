@@ -123,8 +123,7 @@ static const char *usage_text =
 	"is not a readable chain (wrong password included); 3 runtime error.\n";
 
 enum {
-	O_HOST = 256, O_AT, O_PW_FILE, O_PW_ENV, O_CA_FILE, O_CA_PATH, O_PREF_CA, O_PREF_FP,
-	O_PREF_FILE, O_EXP_CRIT, O_EXP_HIGH, O_JSON, O_FAIL_ON, O_SNI, O_STARTTLS, O_PER_HOST, O_MAX_CONN,
+	O_HOST = 256, O_AT, O_PW_FILE, O_PW_ENV, O_JSON, O_FAIL_ON, O_SNI, O_STARTTLS, O_PER_HOST, O_MAX_CONN,
 	O_CONNECT_TIMEOUT, O_TIMEOUT, O_NO_HEARTBLEED, O_NO_HTTP, O_RESOLVER, O_HOSTS_FILE, O_DB, O_NO_DB,
 };
 
@@ -134,13 +133,6 @@ static const struct option long_opts[] = {
 	{ "at", required_argument, NULL, O_AT },
 	{ "password-file", required_argument, NULL, O_PW_FILE },
 	{ "password-env", required_argument, NULL, O_PW_ENV },
-	{ "ca-file", required_argument, NULL, O_CA_FILE },
-	{ "ca-path", required_argument, NULL, O_CA_PATH },
-	{ "preferred-ca", required_argument, NULL, O_PREF_CA },
-	{ "preferred-fingerprint", required_argument, NULL, O_PREF_FP },
-	{ "preferred-ca-file", required_argument, NULL, O_PREF_FILE },
-	{ "expiring-critical", required_argument, NULL, O_EXP_CRIT },
-	{ "expiring-high", required_argument, NULL, O_EXP_HIGH },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "fail-on", required_argument, NULL, O_FAIL_ON },
 	{ "sni", required_argument, NULL, O_SNI },
@@ -156,6 +148,7 @@ static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
 	{ "no-db", no_argument, NULL, O_NO_DB },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_POLICY_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -318,19 +311,9 @@ static int read_password(const struct analyze_opts *o, char *buf, size_t size, i
 	return 0;
 }
 
-static int policy_for(struct analyze_opts *o)
-{
-	if (o->policy == NULL && (o->policy = ca_policy_new("custom")) == NULL) {
-		cli_err("out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 /* Parses the options into o; returns EXIT_OK, -1 after --help, or an exit code. */
 static int parse_analyze_args(int argc, char **argv, struct analyze_opts *o)
 {
-	char err[512];
 	long v;
 	int ch;
 
@@ -345,36 +328,6 @@ static int parse_analyze_args(int argc, char **argv, struct analyze_opts *o)
 			break;
 		case O_PW_FILE: o->password_file = optarg; break;
 		case O_PW_ENV: o->password_env = optarg; break;
-		case O_CA_FILE: o->acfg.ca_file = optarg; break;
-		case O_CA_PATH: o->acfg.ca_path = optarg; break;
-		case O_PREF_CA:
-			if (policy_for(o) != 0 || ca_policy_add_pattern(o->policy, optarg) != 0) {
-				cli_err("--preferred-ca: bad pattern \"%.80s\"", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_PREF_FP:
-			if (policy_for(o) != 0 || ca_policy_add_fingerprint(o->policy, optarg) != 0) {
-				cli_err("--preferred-fingerprint: \"%.80s\" is not a SHA-256 fingerprint (64 hex digits)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_PREF_FILE:
-			if (policy_for(o) != 0 || ca_policy_load_file(o->policy, optarg, err, sizeof(err)) != 0) {
-				cli_err("--preferred-ca-file: %s", err);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_EXP_CRIT:
-			if (opt_int("--expiring-critical", optarg, 0, 3650, &v) != 0)
-				return EXIT_USAGE;
-			o->acfg.expiring_critical_days = (int)v;
-			break;
-		case O_EXP_HIGH:
-			if (opt_int("--expiring-high", optarg, 0, 3650, &v) != 0)
-				return EXIT_USAGE;
-			o->acfg.expiring_high_days = (int)v;
-			break;
 		case O_JSON: o->json = 1; break;
 		case O_FAIL_ON:
 			if (strcmp(optarg, "none") == 0 || strcmp(optarg, "never") == 0) {
@@ -420,6 +373,11 @@ static int parse_analyze_args(int argc, char **argv, struct analyze_opts *o)
 			fputs(usage_text, stdout);
 			return -1;
 		default:
+			switch (cli_policy_option(ch, optarg, &o->policy, &o->acfg)) {
+			case 0: continue;
+			case -1: return EXIT_USAGE;
+			default: break;
+			}
 			fputs("Try 'certsweep analyze --help'.\n", stderr);
 			return EXIT_USAGE;
 		}

@@ -277,8 +277,7 @@ static const char *usage_text =
 
 enum {
 	O_EXCLUDE_FILE = 256, O_SNI, O_STARTTLS, O_SEED, O_CONNECT_TIMEOUT, O_TIMEOUT, O_RETRIES,
-	O_RESOLVER, O_HOSTS_FILE, O_CA_FILE, O_CA_PATH, O_PREF_CA, O_PREF_FP, O_PREF_FILE, O_EXP_CRIT,
-	O_EXP_HIGH, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE, O_CHECKS, O_PER_HOST,
+	O_RESOLVER, O_HOSTS_FILE, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE, O_CHECKS, O_PER_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -296,13 +295,6 @@ static const struct option long_opts[] = {
 	{ "retries", required_argument, NULL, O_RETRIES },
 	{ "resolver", required_argument, NULL, O_RESOLVER },
 	{ "hosts-file", required_argument, NULL, O_HOSTS_FILE },
-	{ "ca-file", required_argument, NULL, O_CA_FILE },
-	{ "ca-path", required_argument, NULL, O_CA_PATH },
-	{ "preferred-ca", required_argument, NULL, O_PREF_CA },
-	{ "preferred-fingerprint", required_argument, NULL, O_PREF_FP },
-	{ "preferred-ca-file", required_argument, NULL, O_PREF_FILE },
-	{ "expiring-critical", required_argument, NULL, O_EXP_CRIT },
-	{ "expiring-high", required_argument, NULL, O_EXP_HIGH },
 	{ "db", required_argument, NULL, O_DB },
 	{ "name", required_argument, NULL, O_NAME },
 	{ "json", required_argument, NULL, O_JSON },
@@ -312,6 +304,7 @@ static const struct option long_opts[] = {
 	{ "per-host", required_argument, NULL, O_PER_HOST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_POLICY_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -441,15 +434,6 @@ struct scan_opts {
 	struct probe_options popt;
 };
 
-static int policy_for(struct scan_opts *o)
-{
-	if (o->policy == NULL && (o->policy = ca_policy_new("custom")) == NULL) {
-		cli_err("out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 /* Parses options into o and the target set; returns EXIT_OK or an exit code. */
 static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct target_set *ts)
 {
@@ -556,36 +540,6 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 			}
 			o->ecfg.hosts_file = optarg;
 			break;
-		case O_CA_FILE: o->acfg.ca_file = optarg; break;
-		case O_CA_PATH: o->acfg.ca_path = optarg; break;
-		case O_PREF_CA:
-			if (policy_for(o) != 0 || ca_policy_add_pattern(o->policy, optarg) != 0) {
-				cli_err("--preferred-ca: bad pattern \"%.80s\"", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_PREF_FP:
-			if (policy_for(o) != 0 || ca_policy_add_fingerprint(o->policy, optarg) != 0) {
-				cli_err("--preferred-fingerprint: \"%.80s\" is not a SHA-256 fingerprint (64 hex digits)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_PREF_FILE:
-			if (policy_for(o) != 0 || ca_policy_load_file(o->policy, optarg, err, sizeof(err)) != 0) {
-				cli_err("--preferred-ca-file: %s", err);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_EXP_CRIT:
-			if (opt_int("--expiring-critical", optarg, 0, 3650, &v) != 0)
-				return EXIT_USAGE;
-			o->acfg.expiring_critical_days = (int)v;
-			break;
-		case O_EXP_HIGH:
-			if (opt_int("--expiring-high", optarg, 0, 3650, &v) != 0)
-				return EXIT_USAGE;
-			o->acfg.expiring_high_days = (int)v;
-			break;
 		case O_DB: o->db_path = optarg; break;
 		case O_NAME: o->name = optarg; break;
 		case O_JSON: o->json_path = optarg; break;
@@ -600,6 +554,11 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 			fputs(usage_text, stdout);
 			return -1;
 		default:
+			switch (cli_policy_option(ch, optarg, &o->policy, &o->acfg)) {
+			case 0: continue;
+			case -1: return EXIT_USAGE;
+			default: break;
+			}
 			fputs("Try 'certsweep scan --help'.\n", stderr);
 			return EXIT_USAGE;
 		}

@@ -1,6 +1,8 @@
 /* opts.c: strict parsing of option values, with messages that name the option. */
 #include "cli/cli.h"
 
+#include "analyzer/analyzer.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -86,4 +88,57 @@ int opt_double(const char *opt, const char *val, double min, double max, double 
 	}
 	*out = v;
 	return 0;
+}
+
+static int need_policy(struct ca_policy **policy)
+{
+	if (*policy == NULL && (*policy = ca_policy_new("custom")) == NULL) {
+		cli_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int cli_policy_option(int ch, const char *val, struct ca_policy **policy, struct analyzer_config *acfg)
+{
+	char err[512];
+	long v;
+
+	switch (ch) {
+	case CLI_OPT_CA_FILE:
+		acfg->ca_file = val;
+		return 0;
+	case CLI_OPT_CA_PATH:
+		acfg->ca_path = val;
+		return 0;
+	case CLI_OPT_PREF_CA:
+		if (need_policy(policy) != 0 || ca_policy_add_pattern(*policy, val) != 0) {
+			cli_err("--preferred-ca: bad pattern \"%.80s\"", val);
+			return -1;
+		}
+		return 0;
+	case CLI_OPT_PREF_FP:
+		if (need_policy(policy) != 0 || ca_policy_add_fingerprint(*policy, val) != 0) {
+			cli_err("--preferred-fingerprint: \"%.80s\" is not a SHA-256 fingerprint (64 hex digits)", val);
+			return -1;
+		}
+		return 0;
+	case CLI_OPT_PREF_FILE:
+		if (need_policy(policy) != 0 || ca_policy_load_file(*policy, val, err, sizeof(err)) != 0) {
+			cli_err("--preferred-ca-file: %s", err);
+			return -1;
+		}
+		return 0;
+	case CLI_OPT_EXP_CRIT:
+	case CLI_OPT_EXP_HIGH:
+		if (opt_int(ch == CLI_OPT_EXP_CRIT ? "--expiring-critical" : "--expiring-high", val, 0, 3650, &v) != 0)
+			return -1;
+		if (ch == CLI_OPT_EXP_CRIT)
+			acfg->expiring_critical_days = (int)v;
+		else
+			acfg->expiring_high_days = (int)v;
+		return 0;
+	default:
+		return 1;
+	}
 }
