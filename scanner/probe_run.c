@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "scanner/engine_internal.h"
+#include "scanner/http_head.h"
 #include "scanner/probe.h"
 
 #define HTTP_MAX_HEAD (16 * 1024)
@@ -304,63 +305,24 @@ static void sess_setup_ssl(struct conn *c, SSL *ssl)
 	}
 }
 
-/* Parses the response head: status code and Strict-Transport-Security (RFC 6797). */
-static void parse_http_head(struct probe_host *h, const char *head)
-{
-	const char *line = head;
-
-	h->http_checked = 1;
-	h->hsts_max_age = -1;
-	if (sscanf(head, "HTTP/%*d.%*d %d", &h->http_status) != 1)
-		h->http_status = 0;
-	while ((line = strstr(line, "\n")) != NULL) {
-		line++;
-		if (strncasecmp(line, "strict-transport-security:", 26) == 0) {
-			const char *v = line + 26, *end = strpbrk(v, "\r\n");
-			char val[512];
-			size_t len = end != NULL ? (size_t)(end - v) : strlen(v);
-			char *tok, *save = NULL;
-
-			if (len >= sizeof(val))
-				len = sizeof(val) - 1;
-			memcpy(val, v, len);
-			val[len] = '\0';
-			h->hsts = 1;
-			for (tok = strtok_r(val, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
-				while (isspace((unsigned char)*tok))
-					tok++;
-				if (strncasecmp(tok, "max-age", 7) == 0) {
-					const char *eq = strchr(tok, '=');
-					if (eq != NULL) {
-						eq++;
-						if (*eq == '"')
-							eq++;
-						h->hsts_max_age = strtol(eq, NULL, 10);
-					}
-				} else if (strncasecmp(tok, "includesubdomains", 17) == 0) {
-					h->hsts_subdomains = 1;
-				} else if (strncasecmp(tok, "preload", 7) == 0) {
-					h->hsts_preload = 1;
-				}
-			}
-			break; /* the first header counts (RFC 6797 section 8.1) */
-		}
-	}
-}
-
 static void sess_http_finish(struct conn *c)
 {
 	struct sess_conn *sc = c->job_ctx;
 	struct probe_host *h = sc->host;
 	size_t len = evbuffer_get_length(c->in);
-	char *head = malloc(len + 1);
+	const char *head = (const char *)evbuffer_pullup(c->in, -1);
+	struct http_head hh;
 
 	if (head != NULL) {
-		evbuffer_copyout(c->in, head, len);
-		head[len] = '\0';
-		if (strncmp(head, "HTTP/", 5) == 0)
-			parse_http_head(h, head);
-		free(head);
+		http_head_parse(head, len, &hh);
+		if (hh.is_http) {
+			h->http_checked = 1;
+			h->http_status = hh.status;
+			h->hsts = hh.hsts;
+			h->hsts_max_age = hh.hsts_max_age;
+			h->hsts_subdomains = hh.hsts_subdomains;
+			h->hsts_preload = hh.hsts_preload;
+		}
 	}
 	SSL_SESSION_free(h->session);
 	h->session = SSL_get1_session(c->ssl);
