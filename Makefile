@@ -16,7 +16,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
-PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson
+PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson libcurl ldns
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wpointer-arith -Wcast-qual -Wvla -Wundef -Wnull-dereference \
@@ -40,7 +40,7 @@ BUILD := build/$(if $(SANITIZER),$(SANITIZER),default)$(if $(FUZZ),-$(FUZZ))
 ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard core/*.c scanner/*.c analyzer/*.c store/*.c report/*.c))
+LIB_SRC := $(sort $(wildcard core/*.c scanner/*.c analyzer/*.c store/*.c report/*.c orders/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -26,7 +26,7 @@ static void run(const struct check *self, struct check_ctx *ctx)
 		const struct chain_error *e = &vr->errors[i];
 		const struct certinfo *ci;
 
-		if (!issuer_missing(e->code) || e->pos < 0)
+		if (!issuer_missing(e->code) || e->pos < 0 || check_root_unknown(ctx, e))
 			continue;
 		ci = ctx->an->certs[e->pos];
 		if (ci->self_signed)

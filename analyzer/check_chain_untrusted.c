@@ -6,7 +6,9 @@
  *   certificate has expired        leaf: cert.expired; sent CA: chain.expired_intermediate
  *                                  (an expired root in the trust store is reported here)
  *   not yet valid                  leaf: cert.not_yet_valid
- *   unable to get issuer / verify leaf signature      chain.incomplete (or cert.self_signed)
+ *   unable to get issuer / verify leaf signature      chain.incomplete (or cert.self_signed),
+ *                                  except when the certificate missing its issuer is a sent CA:
+ *                                  the chain then ends at an unknown root, reported here
  *   self-signed leaf               cert.self_signed
  *   key too small / weak CA digest cert.weak_key, cert.weak_signature
  * Anything else (an untrusted root, a bad signature, a CA without CA rights, a purpose...) is
@@ -26,7 +28,7 @@ static int explained(const struct check_ctx *ctx, const struct chain_error *e)
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return e->pos >= 0;
+		return e->pos >= 0 && !check_root_unknown(ctx, e);
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		return e->pos == 0 && ctx->an->certs[0]->self_signed;
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
@@ -50,7 +52,12 @@ static void run(const struct check *self, struct check_ctx *ctx)
 
 		if (explained(ctx, e))
 			continue;
-		if (e->pos >= 0)
+		if (check_root_unknown(ctx, e))
+			check_add(ctx, self, self->severity, e->pos,
+				  "the chain ends at CA certificate %d (\"%.80s\"), whose issuer \"%.120s\" is "
+				  "not a trusted root: an unknown or private CA", e->pos,
+				  check_cert_label(ctx->an->certs[e->pos]), ctx->an->certs[e->pos]->issuer);
+		else if (e->pos >= 0)
 			check_add(ctx, self, self->severity, e->pos,
 				  "the chain does not verify to a trusted root: %s (certificate %d, "
 				  "\"%.120s\")", why, e->pos, check_cert_label(ctx->an->certs[e->pos]));

@@ -47,6 +47,10 @@ void check_add(struct check_ctx *ctx, const struct check *self, enum severity se
 void check_fmt_time(time_t t, char *buf, size_t size);
 /* A short name for a certificate in messages: its CN, else its subject. Static storage of ci. */
 const char *check_cert_label(const struct certinfo *ci);
+/* 1 when e says a presented CA certificate (not the leaf) has no known issuer: the server sent
+ * its intermediates and the chain ends at a root the trust store does not hold, an unknown or
+ * private CA (chain.untrusted), rather than a missing intermediate (chain.incomplete). */
+int check_root_unknown(const struct check_ctx *ctx, const struct chain_error *e);
 /* floor((t - at) / 86400) */
 long check_days_between(time_t at, time_t t);
 

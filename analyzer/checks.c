@@ -8,6 +8,8 @@
  */
 #include "analyzer/check_ctx.h"
 
+#include <openssl/x509_vfy.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,4 +99,12 @@ long check_days_between(time_t at, time_t t)
 	long long d = (long long)t - (long long)at;
 
 	return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+}
+
+int check_root_unknown(const struct check_ctx *ctx, const struct chain_error *e)
+{
+	return (e->code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	        e->code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) &&
+	       e->pos > 0 && (size_t)e->pos < ctx->an->n_certs && ctx->an->certs[e->pos]->is_ca &&
+	       !ctx->an->certs[e->pos]->self_signed;
 }

@@ -89,6 +89,11 @@ int cmd_report(int argc, char **argv)
 		cli_err("%s", err);
 		goto out;
 	}
+	if (scan_id != 0 && store_scan_exists(st, scan_id) != 1) {
+		cli_err("no scan %lld in %s ('certsweep report' without --scan takes the latest)", (long long)scan_id,
+		        db_path);
+		goto out;
+	}
 	if (scan_id == 0 && (scan_id = store_latest_scan(st, name)) == 0) {
 		text_terminal(safe, sizeof(safe), name != NULL ? name : "");
 		cli_err("no scan %s%s%s in %s yet: run 'certsweep scan' first", name ? "named \"" : "",
@@ -104,7 +109,8 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	if (fflush(out) != 0) {
-		cli_err("write error: %s", strerror(errno));
+		if (errno != EPIPE) /* a reader that stopped early (| head) is not an error to report */
+			cli_err("write error: %s", strerror(errno));
 		goto out;
 	}
 	rc = EXIT_OK;

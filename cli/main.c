@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_orders.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -18,6 +19,7 @@ static const struct command commands[] = {
 	{ "analyze", "judge one chain in depth: a file before deployment (--file)", cmd_analyze },
 	{ "report", "write a report of a stored sweep (csv)", cmd_report },
 	{ "checks", "list the checks and their finding IDs", cmd_checks },
+	{ "orders", "the renewal pipeline's orders: list, show, sync, new, status, cancel", cmd_orders },
 	{ "version", "print the version", cmd_version },
 };
 

@@ -579,10 +579,6 @@ static void on_connected(struct conn *c)
 		return;
 	}
 	c->obs->ms_connect = (engine_now() - c->t_phase) * 1000;
-	if (!c->counted_open) {
-		c->counted_open = 1;
-		c->eng->st.open++;
-	}
 	evtimer_add(c->timer, c->eng->tv_handshake);
 	c->t_phase = engine_now();
 	if (c->proto != NULL)
@@ -650,6 +646,13 @@ void conn_finish(struct conn *c)
 {
 	struct engine *eng = c->eng;
 
+	/* Detach first: the callback may stop the engine, which frees every connection still
+	 * linked; this one is freed below, once. */
+	if (c->list != NULL) {
+		if (c->list == &eng->active)
+			eng->st.in_flight--;
+		conn_list_remove(c->list, c);
+	}
 	c->obs->ms_total = (engine_now() - c->t_start) * 1000;
 	if (c->ssl != NULL && c->obs->status == EP_OK)
 		SSL_shutdown(c->ssl); /* best effort close_notify; the socket closes right after */
@@ -657,6 +660,8 @@ void conn_finish(struct conn *c)
 		conn_job_done(c);
 	} else if (!eng->stopped) {
 		eng->st.done++;
+		if (c->obs->ms_connect >= 0)
+			eng->st.open++; /* counted when delivered, so open <= done */
 		eng->cb(eng->cb_arg, c->obs);
 	}
 	conn_free(c);

@@ -75,7 +75,6 @@ struct conn {
 	size_t peek_len;
 	int attempt;                   /* attempts made so far */
 	int starttls_ready;            /* module said READY; waiting to flush its last bytes */
-	int counted_open;              /* 1 once this endpoint counted in st.open */
 	int dns_sync, dns_done, dns_result; /* lookup bookkeeping (resolve.c) */
 	struct evutil_addrinfo *dns_res;    /* owned until processed */
 };

@@ -149,6 +149,54 @@ static const char *const migrations[] = {
 	"  UNIQUE (scan_id, endpoint_id)\n"
 	");\n"
 	"CREATE INDEX analyses_endpoint ON analyses(endpoint_id);\n",
+
+	/* 4: the renewal pipeline's orders (issue 4): one row per order with its status and its
+	 * Janet Certificate Service request state, the endpoints it covers, and an audit log with
+	 * one row per transition. At most one open order per lineage (same SAN set on the same
+	 * endpoints): a partial unique index over the open statuses (orders/orders.h). */
+	"CREATE TABLE orders (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  lineage_key TEXT NOT NULL,\n"            /* sorted SANs | sorted endpoint ids */
+	"  status TEXT NOT NULL DEFAULT 'Waiting for CSR'\n"
+	"    CHECK (status IN ('Waiting for CSR', 'Processing', 'Awaiting payment', 'Issued',\n"
+	"                      'Installed', 'Rejected', 'Cancelled')),\n"
+	"  ca_state TEXT\n"                           /* NULL until submitted to a CA */
+	"    CHECK (ca_state IS NULL OR ca_state IN ('Accepted for automatic processing',\n"
+	"      'Waiting for manual approval', 'Accepted by CA', 'Rejected by CA',\n"
+	"      'Certificate available for download')),\n"
+	"  product TEXT,\n"
+	"  duration_days INTEGER NOT NULL CHECK (duration_days > 0),\n"
+	"  common_name TEXT NOT NULL,\n"
+	"  sans TEXT NOT NULL DEFAULT '',\n"          /* space-separated names and addresses */
+	"  reason TEXT NOT NULL DEFAULT '',\n"        /* space-separated \"check.id#finding\" */
+	"  certificate_id INTEGER REFERENCES certificates(id),\n"     /* the one being replaced */
+	"  new_certificate_id INTEGER REFERENCES certificates(id),\n"
+	"  csr_pem TEXT,\n"
+	"  key_path TEXT,\n"
+	"  ca_profile TEXT NOT NULL DEFAULT 'sectigo',\n"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,\n"
+	"  created_by TEXT NOT NULL CHECK (created_by IN ('sync', 'manual'))\n"
+	");\n"
+	"CREATE UNIQUE INDEX orders_open_lineage ON orders(lineage_key)\n"
+	"  WHERE status NOT IN ('Installed', 'Rejected', 'Cancelled');\n"
+	"CREATE INDEX orders_status ON orders(status, id);\n"
+	"CREATE TABLE order_endpoints (\n"
+	"  order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+	"  endpoint_id INTEGER NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,\n"
+	"  PRIMARY KEY (order_id, endpoint_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX order_endpoints_endpoint ON order_endpoints(endpoint_id);\n"
+	"CREATE TABLE order_events (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,\n"
+	"  at INTEGER NOT NULL,\n"
+	"  from_status TEXT,\n"                       /* NULL for the creation event */
+	"  to_status TEXT NOT NULL,\n"
+	"  from_ca_state TEXT, to_ca_state TEXT,\n"
+	"  actor TEXT NOT NULL,\n"                    /* 'sync', 'manual', later the pipeline steps */
+	"  note TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX order_events_order ON order_events(order_id, id);\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

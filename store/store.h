@@ -78,8 +78,11 @@ struct analysis_record {
 int store_add_analysis(struct store *st, int64_t scan_id, const struct observation *obs,
                        const struct analysis_record *rec);
 
-/* Latest finished-or-interrupted scan id, optionally of a given name; 0 when there is none. */
+/* Latest finished-or-interrupted scan id of the given name; with name NULL the latest sweep
+ * (`certsweep analyze` runs, named "analyze", are not sweeps). 0 when there is none. */
 int64_t store_latest_scan(struct store *st, const char *name);
+/* 1 when the scan exists, 0 when not, -1 on error. */
+int store_scan_exists(struct store *st, int64_t scan_id);
 
 /* One row of the "latest sweep, endpoint x leaf" view used by the CSV report. Strings are
  * borrowed for the duration of the callback only. */
@@ -103,5 +106,109 @@ typedef int (*leaf_row_cb)(void *arg, const struct leaf_row *row);
 /* Calls cb for every endpoint x leaf certificate of the scan (ok endpoints only), ordered by
  * ip, port. Stops and returns cb's value when it is non-zero. */
 int store_each_leaf_row(struct store *st, int64_t scan_id, leaf_row_cb cb, void *arg);
+
+/* ================================================================ orders (issue 4)
+ * The renewal pipeline's orders (store/store_orders.c; the lifecycle rules are in
+ * orders/orders.h, the store only records). Statuses and CA states are stored by name; ids of
+ * certificates are 0 when absent. Each write runs in its own IMMEDIATE transaction (after the
+ * open scan batch, if any, is committed), so an order, its endpoints and its audit-log row are
+ * written together or not at all. Strings handed in are borrowed; strings handed out in
+ * struct order_rec are owned by it (order_rec_free). */
+
+/* A new order. status must be "Waiting for CSR" for the pipeline, but any valid name works. */
+struct order_new {
+	const char *lineage_key;
+	const char *status;
+	const char *product;             /* NULL when unspecified */
+	int duration_days;               /* > 0 */
+	const char *common_name;
+	const char *sans;                /* space-separated */
+	const char *reason;              /* "" for none */
+	int64_t certificate_id;          /* 0: none */
+	const char *ca_profile;          /* NULL: "sectigo" */
+	const char *created_by;          /* "sync" or "manual" */
+	const int64_t *endpoint_ids;
+	size_t n_endpoints;
+	const char *note;                /* the creation event's note; NULL for "" */
+};
+
+struct order_rec {
+	int64_t id;
+	char *lineage_key, *status, *ca_state; /* ca_state NULL when none */
+	char *product;                   /* NULL when unspecified */
+	int duration_days;
+	char *common_name, *sans, *reason;
+	int64_t certificate_id, new_certificate_id; /* 0 when none */
+	char *csr_pem, *key_path;        /* NULL when none */
+	char *ca_profile, *created_by;
+	int64_t created_at, updated_at;
+};
+void order_rec_free(struct order_rec *o);
+
+/* Creates the order, its endpoint links and its creation event ("" -> status, actor
+ * created_by). Returns 0 with *id; 1 when an open order already holds the lineage (*id is that
+ * order, nothing written); -1 with store_errmsg on failure (e.g. an unknown endpoint id). */
+int store_order_create(struct store *st, const struct order_new *o, int64_t *id);
+/* The open order (not Installed, Rejected or Cancelled) holding a lineage: 1 with *id, 0 when
+ * none, -1 on failure. */
+int store_order_open_lineage(struct store *st, const char *lineage_key, int64_t *id);
+/* Reads order id into *o (zeroed first). 0, 1 when there is no such order, -1 on failure. */
+int store_order_get(struct store *st, int64_t id, struct order_rec *o);
+/* Calls cb for every order (status NULL) or those with that status, by id. The record is
+ * borrowed for the callback only. Stops and returns cb's value when non-zero. */
+typedef int (*order_cb)(void *arg, const struct order_rec *o);
+int store_each_order(struct store *st, const char *status, order_cb cb, void *arg);
+/* Moves order id from (from_status, from_ca) to (to_status, to_ca) and appends its audit-log
+ * event, in one transaction. The caller has validated the change (orders_check_change); the
+ * update applies only if the order is still in the from state, else -1 with "order N was
+ * changed meanwhile". ca names may be NULL (none). note may be NULL. */
+int store_order_transition(struct store *st, int64_t id, const char *from_status,
+                           const char *from_ca, const char *to_status, const char *to_ca,
+                           const char *actor, const char *note);
+
+/* One row of an order's audit log; strings borrowed for the callback only. */
+struct order_event {
+	int64_t at;
+	const char *from_status;         /* NULL for the creation event */
+	const char *to_status;
+	const char *from_ca_state, *to_ca_state; /* NULL when none */
+	const char *actor, *note;
+};
+typedef int (*order_event_cb)(void *arg, const struct order_event *ev);
+int store_each_order_event(struct store *st, int64_t order_id, order_event_cb cb, void *arg);
+
+/* One endpoint of an order; strings borrowed for the callback only. */
+struct order_endpoint {
+	int64_t id;
+	const char *ip, *sni, *starttls, *host;
+	int port;
+};
+typedef int (*order_endpoint_cb)(void *arg, const struct order_endpoint *ep);
+int store_each_order_endpoint(struct store *st, int64_t order_id, order_endpoint_cb cb,
+                              void *arg);
+/* Every endpoint with this address and port (any SNI or STARTTLS), by id, for `orders new
+ * --endpoint`: calls cb per endpoint. */
+int store_each_endpoint_at(struct store *st, const char *ip, int port, order_endpoint_cb cb,
+                           void *arg);
+
+/* One open finding that `orders sync` turns into an order, joined to the certificate to
+ * replace: the finding's own certificate when the endpoint served it as its leaf, else the
+ * leaf of the endpoint's latest ok observation (issuer.non_preferred is an endpoint finding;
+ * a weak signature may be an intermediate's). certificate_id 0 and sans/cn "" when no leaf is
+ * known. Strings borrowed for the callback only. */
+struct sync_finding {
+	int64_t finding_id;
+	const char *check_id;
+	int64_t endpoint_id;
+	int64_t certificate_id;
+	const char *common_name;         /* the certificate's subject CN */
+	const char *sans;                /* the certificate's SANs, "DNS:x IP:y" */
+	int64_t not_after;               /* unix seconds */
+};
+typedef int (*sync_finding_cb)(void *arg, const struct sync_finding *f);
+/* Calls cb for every open finding whose check id is in kinds (NULL-terminated), by finding
+ * id. */
+int store_each_sync_finding(struct store *st, const char *const *kinds, sync_finding_cb cb,
+                            void *arg);
 
 #endif

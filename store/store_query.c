@@ -20,7 +20,8 @@ int64_t store_latest_scan(struct store *st, const char *name)
 {
 	static const char sql[] =
 		"SELECT id FROM scans WHERE status IN ('done', 'interrupted')"
-		" AND (?1 IS NULL OR name = ?1) ORDER BY id DESC LIMIT 1";
+		" AND (?1 IS NULL AND coalesce(name, '') <> 'analyze' OR name = ?1)"
+		" ORDER BY id DESC LIMIT 1";
 	sqlite3_stmt *s = NULL;
 	int64_t id = 0;
 	int rc;
@@ -167,4 +168,19 @@ out:
 	sqlite3_finalize(fs);
 	sqlite3_finalize(rows);
 	return ret;
+}
+
+int store_scan_exists(struct store *st, int64_t scan_id)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM scans WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "looking up the scan");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, scan_id);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
 }
