@@ -21,7 +21,7 @@ static void run(const struct check *self, struct check_ctx *ctx)
 const struct check check_cert_expiring = {
 	.id = "cert.expiring",
 	.severity = SEV_HIGH,
-	.title = "Leaf certificate expires soon",
+	.title = "Leaf certificate expires soon (critical within 7 days, high within 30; configurable)",
 	.fix = "Renew the certificate before it expires and install it with its intermediate chain; "
 	       "automate renewal (ACME or the CA's API) so this does not recur.",
 	.run = run,

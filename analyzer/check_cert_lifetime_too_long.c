@@ -46,7 +46,7 @@ static void run(const struct check *self, struct check_ctx *ctx)
 const struct check check_cert_lifetime_too_long = {
 	.id = "cert.lifetime_too_long",
 	.severity = SEV_LOW,
-	.title = "Leaf validity longer than the CA/Browser Forum maximum",
+	.title = "Leaf validity longer than the CA/Browser Forum maximum (medium over 398 days)",
 	.fix = "Reissue the certificate with a validity within the CA/Browser Forum maximum (398 days; "
 	       "200 from 2026-03-15, 100 from 2027-03-15, 47 from 2029-03-15) and automate renewal.",
 	.run = run,

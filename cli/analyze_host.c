@@ -8,8 +8,8 @@
  * result is printed (text, or one JSON document per endpoint with --json) and recorded in the
  * inventory like a sweep (a scan named "analyze").
  *
- * Exit: 0 analysed and no finding at or above --fail-on (default high); 1 such a finding, or the
- * endpoint could not be analysed (refused, not TLS, ...); 2 usage; 3 runtime (database, memory);
+ * Exit: 0 every endpoint analysed and no finding at or above --fail-on (default high); 1 such a
+ * finding, or an endpoint could not be analysed (refused, not TLS, ...); 2 usage; 3 runtime (database, memory);
  * 130/143 interrupted.
  */
 #include <errno.h>
@@ -217,7 +217,7 @@ int analyze_host(struct analyze_opts *o)
 	} else if (r.signo) {
 		cli_err("interrupted by signal %d", r.signo);
 		rc = 128 + r.signo;
-	} else if (r.analysed == 0) {
+	} else if (r.analysed < r.tried) { /* some endpoint (of a name or range) could not be analysed */
 		if (r.tried == 0) {
 			char safe[200];
 			text_terminal(safe, sizeof(safe), o->target);

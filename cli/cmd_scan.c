@@ -144,6 +144,17 @@ static void on_deep(void *arg, const struct deep_report *rep)
 		stop_fatal(r, "cannot write to the database", store_errmsg(r->st));
 }
 
+/* --checks advanced, interrupted: the endpoint's plain record, so NDJSON matches the store. */
+static void on_deep_abandoned(void *arg, const struct observation *obs, const struct analysis *an)
+{
+	struct scan_run *r = arg;
+
+	if (r->json != NULL && ndjson_write(r->json, obs, an) != 0 && !r->fatal) {
+		r->fatal = 1;
+		snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s: %s", r->json_path, strerror(errno));
+	}
+}
+
 static void on_result(void *arg, const struct observation *obs)
 {
 	struct scan_run *r = arg;
@@ -250,6 +261,7 @@ static const char *usage_text =
 	"                              (protocols, ciphers, groups, renegotiation, heartbleed,\n"
 	"                              HSTS ...) with an SSL Labs-style grade, as certsweep analyze\n"
 	"      --per-host N            connections at once per analysed endpoint (default 4)\n"
+	"      --max-connections N     connection budget per analysed endpoint (default 400)\n"
 	"      --handshake MODE        fast (default): read the chain with certsweep's own\n"
 	"                              ClientHello, OpenSSL's handshake when that cannot finish;\n"
 	"                              full: always OpenSSL's complete handshake\n"
@@ -277,7 +289,7 @@ static const char *usage_text =
 
 enum {
 	O_EXCLUDE_FILE = 256, O_SNI, O_STARTTLS, O_SEED, O_CONNECT_TIMEOUT, O_TIMEOUT, O_RETRIES,
-	O_RESOLVER, O_HOSTS_FILE, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE, O_CHECKS, O_PER_HOST,
+	O_RESOLVER, O_HOSTS_FILE, O_MAX_CONN, O_DB, O_NAME, O_JSON, O_FAIL_ON, O_HANDSHAKE, O_CHECKS, O_PER_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -302,11 +314,18 @@ static const struct option long_opts[] = {
 	{ "handshake", required_argument, NULL, O_HANDSHAKE },
 	{ "checks", required_argument, NULL, O_CHECKS },
 	{ "per-host", required_argument, NULL, O_PER_HOST },
+	{ "max-connections", required_argument, NULL, O_MAX_CONN },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	CLI_POLICY_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A STARTTLS value a target may carry: a protocol, "auto" or "none". */
+static int starttls_name_ok(const char *name)
+{
+	return strcmp(name, "auto") == 0 || strcmp(name, "none") == 0 || starttls_find(name) != NULL;
+}
 
 /* Raises the open-file limit to what --concurrency needs (or as far as allowed). */
 static int fit_concurrency(int want)
@@ -532,6 +551,11 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 				return EXIT_USAGE;
 			o->popt.per_host = (int)v;
 			break;
+		case O_MAX_CONN:
+			if (opt_int("--max-connections", optarg, 10, 10000, &v) != 0)
+				return EXIT_USAGE;
+			o->popt.max_connections = (int)v;
+			break;
 		case O_RESOLVER: o->ecfg.resolver = optarg; break;
 		case O_HOSTS_FILE:
 			if (access(optarg, R_OK) != 0) {
@@ -544,8 +568,10 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 		case O_NAME: o->name = optarg; break;
 		case O_JSON: o->json_path = optarg; break;
 		case O_FAIL_ON:
-			if ((o->fail_on = severity_from_name(optarg)) < 0) {
-				cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical)", optarg);
+			if (strcmp(optarg, "none") == 0) {
+				o->fail_on = -1;
+			} else if ((o->fail_on = severity_from_name(optarg)) < 0) {
+				cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical, none)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -621,6 +647,7 @@ int cmd_scan(int argc, char **argv)
 		cli_err("out of memory");
 		goto out;
 	}
+	targets_set_protocol_check(ts, starttls_name_ok);
 	prc = parse_scan_args(argc, argv, &o, ts);
 	if (prc != EXIT_OK) {
 		rc = prc < 0 ? EXIT_OK : prc;
@@ -678,6 +705,7 @@ int cmd_scan(int argc, char **argv)
 	r.deep.popt = o.popt;
 	r.deep.emit = on_deep;
 	r.deep.emit_arg = &r;
+	r.deep.abandon = on_deep_abandoned;
 	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
 	sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
 	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) != 0 ||

@@ -56,8 +56,11 @@ static void on_profile(void *arg, const struct probe_host_result *res)
 	char *text = NULL, protocols[64];
 
 	d->pending--;
-	if (res->profile == NULL) /* the engine stopped: nothing to report */
+	if (res->profile == NULL) { /* the engine stopped before the analysis ended */
+		if (d->abandon != NULL)
+			d->abandon(d->emit_arg, j->obs, j->an);
 		goto out;
+	}
 	if (config_analyze(res->profile, j->an, &cfg, &n_cfg) != 0 ||
 	    (n_all = merge(j->an, cfg, n_cfg, &all)) < 0) {
 		fprintf(stderr, "certsweep: out of memory analysing %s\n", res->ip);

@@ -28,7 +28,10 @@ struct deep {
 	int64_t scan_id;
 	struct probe_options popt;
 	deep_emit_cb emit;
-	void *emit_arg;
+	void *emit_arg;            /* also given to abandon */
+	/* Optional: an analysis the stopped engine abandoned (SIGINT); its endpoint and certificate
+	 * analysis are still worth recording. */
+	void (*abandon)(void *arg, const struct observation *obs, const struct analysis *an);
 	unsigned pending;            /* analyses started and not yet emitted */
 	int store_failed;            /* a store write failed (message in the store) */
 };

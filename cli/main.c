@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+
+#include <event2/event.h>
 #include "cli/cmd_orders.h"
 
 static int cmd_version(int argc, char **argv)
@@ -16,8 +18,8 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "scan", "sweep targets and store every certificate and finding", cmd_scan },
-	{ "analyze", "judge one chain in depth: a file before deployment (--file)", cmd_analyze },
-	{ "report", "write a report of a stored sweep (csv)", cmd_report },
+	{ "analyze", "SSL Labs-style analysis of HOST[:PORT], or of a chain file (--file)", cmd_analyze },
+	{ "report", "write a report of a stored sweep (csv, text)", cmd_report },
 	{ "checks", "list the checks and their finding IDs", cmd_checks },
 	{ "orders", "the renewal pipeline's orders: list, show, sync, new, status, cancel", cmd_orders },
 	{ "version", "print the version", cmd_version },
@@ -31,8 +33,17 @@ static void usage(FILE *out)
 	fprintf(out, "\nRun 'certsweep COMMAND --help' for a command's options; 'man certsweep' for more.\n");
 }
 
+/* libevent's own log lines ("[warn] Unable to parse nameserver address") would interleave
+ * with certsweep's messages, which already say what went wrong in the user's terms. */
+static void quiet_libevent(int severity, const char *msg)
+{
+	(void)severity;
+	(void)msg;
+}
+
 int main(int argc, char **argv)
 {
+	event_set_log_callback(quiet_libevent);
 	signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write is an error code, not a death */
 	if (argc < 2) {
 		usage(stderr);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char certsweep_version[] = "0.1.0";
 
@@ -57,11 +59,14 @@ int opt_ms(const char *opt, const char *val, long min, long max, long *out)
 		mult = 1000;
 	else if (strcmp(end, "m") == 0)
 		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
 	else
 		goto bad;
 	v *= mult;
 	if (v < (double)min || v > (double)max) {
-		cli_err("%s: %.40s is out of range (%ld ms to %ld ms)", opt, val, min, max);
+		cli_err("%s: %.40s%s is out of range (%ld ms to %ld ms)", opt, val,
+		        *end == '\0' ? " (a bare number is milliseconds: write 1.5s)" : "", min, max);
 		return -1;
 	}
 	*out = (long)v;
@@ -106,11 +111,25 @@ int cli_policy_option(int ch, const char *val, struct ca_policy **policy, struct
 
 	switch (ch) {
 	case CLI_OPT_CA_FILE:
-		acfg->ca_file = val;
+	case CLI_OPT_CA_PATH: {
+		struct stat sb;
+		int dir = ch == CLI_OPT_CA_PATH;
+
+		if (stat(val, &sb) != 0 || access(val, R_OK) != 0) {
+			cli_err("%s: cannot read %.200s: %s", dir ? "--ca-path" : "--ca-file", val, strerror(errno));
+			return -1;
+		}
+		if (dir != (S_ISDIR(sb.st_mode) != 0)) {
+			cli_err("%s: %.200s is %s", dir ? "--ca-path" : "--ca-file", val,
+			        dir ? "not a directory (use --ca-file for a file)" : "a directory (use --ca-path)");
+			return -1;
+		}
+		if (dir)
+			acfg->ca_path = val;
+		else
+			acfg->ca_file = val;
 		return 0;
-	case CLI_OPT_CA_PATH:
-		acfg->ca_path = val;
-		return 0;
+	}
 	case CLI_OPT_PREF_CA:
 		if (need_policy(policy) != 0 || ca_policy_add_pattern(*policy, val) != 0) {
 			cli_err("--preferred-ca: bad pattern \"%.80s\"", val);

@@ -144,7 +144,7 @@ int orders_ca_transition_allowed(enum ca_state from, enum ca_state to)
 
 static const char *ca_label(enum ca_state s)
 {
-	return s == CA_NONE ? "no CA state" : ca_state_name(s);
+	return s == CA_NONE ? "(none)" : ca_state_name(s);
 }
 
 int orders_check_change(int64_t id, enum order_status from, enum order_status to,

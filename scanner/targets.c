@@ -89,6 +89,7 @@ struct ivec {
 };
 
 struct target_set {
+	int (*protocol_known)(const char *name); /* optional STARTTLS name check (targets.h) */
 	struct tentry *ent;   /* owned, with the strings inside */
 	size_t nent, capent;
 	struct ivec ex4, ex6; /* exclusions; sorted and merged by finalize */
@@ -641,6 +642,11 @@ struct target_set *targets_new(void)
 	return calloc(1, sizeof(struct target_set));
 }
 
+void targets_set_protocol_check(struct target_set *ts, int (*known)(const char *name))
+{
+	ts->protocol_known = known;
+}
+
 static void entry_free(struct tentry *e)
 {
 	free(e->name);
@@ -727,6 +733,12 @@ int targets_add(struct target_set *ts, const char *spec, uint16_t port, const ch
 		if (check_starttls(starttls, proto, sizeof(proto)) != 0) {
 			quote(q, starttls);
 			fail(err, errlen, "bad STARTTLS protocol \"%s\"", q);
+			goto out;
+		}
+		if (ts->protocol_known != NULL && !ts->protocol_known(proto)) {
+			quote(q, starttls);
+			fail(err, errlen, "unknown STARTTLS protocol \"%s\" (smtp, imap, pop3, ftp, ldap, xmpp, "
+			     "postgres, mysql, auto, none)", q);
 			goto out;
 		}
 		if ((e.starttls = strdup(proto)) == NULL)

@@ -48,6 +48,10 @@ struct endpoint_spec {
 };
 
 struct target_set *targets_new(void);
+/* Optional: a check that a STARTTLS protocol named in a target (targets file, CSV field) exists,
+ * so a typo is reported with its file and line instead of failing every endpoint later.
+ * known returns 1 for a valid name. */
+void targets_set_protocol_check(struct target_set *ts, int (*known)(const char *name));
 void targets_free(struct target_set *ts);
 
 /* Adds one target spec with optional per-target overrides (port 0 = use the port list; sni and

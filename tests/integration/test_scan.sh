@@ -343,6 +343,18 @@ printf '127.0.0.1\n127.0.0.1,notaport\n' >"$W/badtargets"
 err=$("$CERTSWEEP" scan -q --db "$W/x.db" --targets "$W/badtargets" 2>&1) || true
 assert_contains "$err" ":2" "bad targets file line is named"
 
+printf '127.0.0.1,%s,good.test,http\n' "$(farm_port good)" >"$W/badproto.csv"
+rc=0
+err=$("$CERTSWEEP" scan -q --db "$W/x.db" --targets "$W/badproto.csv" 2>&1) || rc=$?
+assert_eq 2 "$rc" "unknown STARTTLS protocol in a targets file exits 2"
+assert_contains "$err" "badproto.csv:1: unknown STARTTLS protocol" "... naming file and line"
+for opt in "--ca-path /nonexistent" "--ca-file /nonexistent" "--ca-file /tmp"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$("$CERTSWEEP" scan -q --db "$W/x.db" $opt 127.0.0.1 2>&1) || rc=$?
+	assert_eq 2 "$rc" "'$opt' exits 2"
+	assert_contains "$err" "certsweep: --ca-" "'$opt' has a message naming the option"
+done
 head -c 8192 /dev/urandom >"$W/corrupt.db"
 sum_before=$(sha256sum <"$W/corrupt.db")
 rc=0
