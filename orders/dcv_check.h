@@ -69,7 +69,7 @@ struct dcv_check_result {
 	enum dcv_method method;
 	int pass;                         /* 1 pass, 0 fail */
 	char reason[DCV_REASON_MAX];      /* "ok" on a pass, else why not; terminal-safe */
-	char where[320];                  /* the last URL fetched, or the name queried */
+	char where[512];                  /* the last URL fetched, or the name queried */
 };
 
 /*

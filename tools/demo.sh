@@ -17,8 +17,19 @@ OUT=$(cd "$OUT" && pwd)
 FARM="$OUT/farm"
 trap 'sh "$HERE/farm.sh" stop "$FARM" >/dev/null 2>&1 || true' EXIT INT TERM
 
-echo "== starting the demo farm on loopback (nginx, test PKI, mail STARTTLS, hostile servers)"
-sh "$HERE/farm.sh" start "$FARM"
+# A free port range: another farm (a test run, tools/farm.sh by hand) may hold the default one.
+ports_free() {
+	! ss -Htln 2>/dev/null | awk -v b="$1" '{ n = split($4, a, ":"); p = a[n] + 0 }
+		p >= b && p < b + 100 { found = 1 } END { exit !found }'
+}
+base=${CERTSWEEP_FARM_BASE:-20400}
+if [ -z "${CERTSWEEP_FARM_BASE:-}" ]; then
+	while ! ports_free "$base" && [ "$base" -lt 30000 ]; do
+		base=$((base + 200))
+	done
+fi
+echo "== starting the demo farm on loopback ports $base-$((base + 99)) (nginx, test PKI, mail STARTTLS, hostile servers)"
+CERTSWEEP_FARM_BASE=$base sh "$HERE/farm.sh" start "$FARM"
 
 # The farm's endpoints as a targets file: target,port,sni,starttls (CSV form of --targets).
 awk -F'\t' '!/^#/ && $4 != "" {
