@@ -1,6 +1,7 @@
 /*
  * main.c: certsweep's entry point: finds the subcommand in the table and runs it.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,17 @@ static void quiet_libevent(int severity, const char *msg)
 	(void)msg;
 }
 
+/* A report or summary that could not be written is a failure, not a success (a reader that
+ * stopped early, as `| head` does, is not). */
+static int finish_output(int rc)
+{
+	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE && rc == EXIT_OK) {
+		cli_err("standard output: write error: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	event_set_log_callback(quiet_libevent);
@@ -59,7 +71,7 @@ int main(int argc, char **argv)
 		return cmd_checks(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return finish_output(commands[i].run(argc - 1, argv + 1));
 	cli_err("unknown command \"%.40s\" (try 'certsweep --help')", argv[1]);
 	return EXIT_USAGE;
 }

@@ -156,15 +156,15 @@ int orders_check_change(int64_t id, enum order_status from, enum order_status to
 		snprintf(err, errlen, "order %" PRId64 ": unknown status or CA state", id);
 		return -1;
 	}
-	if (from == to && ca_from == ca_to) {
-		snprintf(err, errlen, "order %" PRId64 ": already %s%s%s", id, status_names[from],
-		         ca_from != CA_NONE ? ", " : "", ca_from != CA_NONE ? ca_names[ca_from] : "");
-		return -1;
-	}
 	if (order_status_closed(from)) {
 		snprintf(err, errlen, "order %" PRId64 ": cannot change a %s order (%s is final)", id,
 		         from == ORDER_CANCELLED ? "cancelled" :
 		         from == ORDER_REJECTED ? "rejected" : "installed", status_names[from]);
+		return -1;
+	}
+	if (from == to && ca_from == ca_to) {
+		snprintf(err, errlen, "order %" PRId64 ": already %s%s%s", id, status_names[from],
+		         ca_from != CA_NONE ? ", " : "", ca_from != CA_NONE ? ca_names[ca_from] : "");
 		return -1;
 	}
 	if (from != to && !orders_transition_allowed(from, to)) {
