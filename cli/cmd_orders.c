@@ -29,6 +29,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_orders.h"
+#include "cli/orders_cli.h"
 #include "core/text.h"
 #include "orders/orders.h"
 #include "report/ndjson.h"
@@ -241,6 +242,20 @@ static int finish_output(int rc)
 		return EXIT_RUNTIME;
 	}
 	return rc;
+}
+
+/* Exported for cli/orders_csr.c and cli/orders_dcv.c (orders_cli.h). */
+struct store *ocli_open_db(const char *path, int must_exist) { return open_db(path, must_exist); }
+int ocli_close_db(struct store *st, int rc) { return close_db(st, rc); }
+int ocli_store_fail(struct store *st) { return store_fail(st); }
+int ocli_parse_id(const char *sub, const char *val, int64_t *id) { return parse_id(sub, val, id); }
+void ocli_put_safe(FILE *out, const char *s) { put_safe(out, s); }
+int ocli_dump_json(json_t *doc) { return dump_json(doc); }
+int ocli_finish_output(int rc) { return finish_output(rc); }
+
+int ocli_get_order(struct store *st, int64_t id, const char *db_path, struct order_rec *o)
+{
+	return get_order(st, id, db_path, o);
 }
 
 /* Options shared by the subcommands; each passes the letters it accepts. */
@@ -1081,9 +1096,9 @@ static const struct subcommand subcommands[] = {
 	{ "new", "create an order by hand", orders_new },
 	{ "status", "move an order to another status or CA state", orders_status },
 	{ "cancel", "cancel an order", orders_cancel },
-	{ "csr", "generate or import the order's key and CSR", NULL },
-	{ "dcv", "domain control validation values (file, CNAME, email)", NULL },
-	{ "dcv-check", "pre-check the DCV file and CNAME as a CA would", NULL },
+	{ "csr", "generate or import the order's key and CSR", orders_csr_cmd },
+	{ "dcv", "domain control validation values (file, CNAME, email)", orders_dcv_cmd },
+	{ "dcv-check", "pre-check the DCV file and CNAME as a CA would", orders_dcv_check_cmd },
 	{ "issue", "issue the certificate (ACME, local CA)", NULL },
 	{ "import", "import the certificate a CA issued", NULL },
 	{ "install", "install certificate, chain and key, then reload", NULL },

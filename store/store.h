@@ -166,6 +166,13 @@ int store_order_transition(struct store *st, int64_t id, const char *from_status
                            const char *from_ca, const char *to_status, const char *to_ca,
                            const char *actor, const char *note);
 
+/* Stores the order's CSR (PEM) and key path (NULL: none, e.g. an imported CSR) and moves it
+ * from (from_status, from_ca) to to_status (CA state unchanged) with its audit-log event, in
+ * one transaction; the same compare-and-set as store_order_transition. */
+int store_order_set_csr(struct store *st, int64_t id, const char *from_status,
+                        const char *from_ca, const char *to_status, const char *csr_pem,
+                        const char *key_path, const char *actor, const char *note);
+
 /* One row of an order's audit log; strings borrowed for the callback only. */
 struct order_event {
 	int64_t at;

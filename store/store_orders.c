@@ -401,6 +401,47 @@ fail:
 	return -1;
 }
 
+int store_order_set_csr(struct store *st, int64_t id, const char *from_status,
+                        const char *from_ca, const char *to_status, const char *csr_pem,
+                        const char *key_path, const char *actor, const char *note)
+{
+	static const char sql[] =
+		"UPDATE orders SET status = ?1, csr_pem = ?2, key_path = ?3, updated_at = ?4"
+		" WHERE id = ?5 AND status = ?6 AND ca_state IS ?7";
+	int64_t now = (int64_t)time(NULL);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (tx_begin(st, "storing the order's CSR") != 0)
+		return -1;
+	if ((s = prepare(st, sql, "storing the order's CSR")) == NULL)
+		goto fail;
+	bind_text(s, 1, to_status);
+	bind_text(s, 2, csr_pem);
+	bind_text(s, 3, key_path);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	bind_text(s, 6, from_status);
+	bind_text(s, 7, from_ca);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "storing the order's CSR");
+		goto fail;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		store_seterr(st, "order %" PRId64 " was changed meanwhile (or does not exist): "
+		             "nothing done", id);
+		goto fail;
+	}
+	if (put_event(st, id, now, from_status, to_status, from_ca, from_ca, actor, note) != 0)
+		goto fail;
+	return tx_commit(st, "storing the order's CSR");
+fail:
+	tx_rollback(st);
+	return -1;
+}
+
 int store_each_order_event(struct store *st, int64_t order_id, order_event_cb cb, void *arg)
 {
 	static const char sql[] =
