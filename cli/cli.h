@@ -33,6 +33,8 @@ int opt_int(const char *opt, const char *val, long min, long max, long *out);
 /* Durations: "500", "500ms", "3s", "2m" -> milliseconds. */
 int opt_ms(const char *opt, const char *val, long min, long max, long *out);
 int opt_double(const char *opt, const char *val, double min, double max, double *out);
+/* --fail-on: a severity name, or none/never (-1). */
+int opt_fail_on(const char *val, int *out);
 /* Prints "certsweep: " + message to stderr, with hostile text made terminal-safe by the caller. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char certsweep_version[];

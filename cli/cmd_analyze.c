@@ -330,12 +330,8 @@ static int parse_analyze_args(int argc, char **argv, struct analyze_opts *o)
 		case O_PW_ENV: o->password_env = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case O_FAIL_ON:
-			if (strcmp(optarg, "none") == 0 || strcmp(optarg, "never") == 0) {
-				o->fail_on = -1;
-			} else if ((o->fail_on = severity_from_name(optarg)) < 0) {
-				cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical, none)", optarg);
+			if (opt_fail_on(optarg, &o->fail_on) != 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case O_SNI: o->sni = optarg; break;
 		case O_STARTTLS:

@@ -568,12 +568,8 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 		case O_NAME: o->name = optarg; break;
 		case O_JSON: o->json_path = optarg; break;
 		case O_FAIL_ON:
-			if (strcmp(optarg, "none") == 0) {
-				o->fail_on = -1;
-			} else if ((o->fail_on = severity_from_name(optarg)) < 0) {
-				cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical, none)", optarg);
+			if (opt_fail_on(optarg, &o->fail_on) != 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'q': o->quiet = 1; break;
 		case 'h':

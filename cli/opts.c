@@ -161,3 +161,16 @@ int cli_policy_option(int ch, const char *val, struct ca_policy **policy, struct
 		return 1;
 	}
 }
+
+int opt_fail_on(const char *val, int *out)
+{
+	if (strcmp(val, "none") == 0 || strcmp(val, "never") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if ((*out = severity_from_name(val)) < 0) {
+		cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical, none)", val);
+		return -1;
+	}
+	return 0;
+}

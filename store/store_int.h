@@ -3,8 +3,9 @@
  * Nothing outside store/ includes this header: the public interface is store.h.
  *
  *   schema.c       file checks before SQLite sees the file, migrations, version checks
- *   store.c        open/close, batching, scans, store_add_result (all writes)
+ *   store.c        open/close, batching, scans, store_add_result, store_add_analysis
  *   store_query.c  read-only queries for the reports
+ *   store_orders.c the renewal pipeline's orders, their endpoints and audit log
  */
 #ifndef CS_STORE_INT_H
 #define CS_STORE_INT_H
