@@ -1099,7 +1099,7 @@ static const struct subcommand subcommands[] = {
 	{ "csr", "generate or import the order's key and CSR", orders_csr_cmd },
 	{ "dcv", "domain control validation values (file, CNAME, email)", orders_dcv_cmd },
 	{ "dcv-check", "pre-check the DCV file and CNAME as a CA would", orders_dcv_check_cmd },
-	{ "issue", "issue the certificate (ACME, local CA)", NULL },
+	{ "issue", "issue the certificate over ACME (RFC 8555)", orders_issue_cmd },
 	{ "import", "import the certificate a CA issued", NULL },
 	{ "install", "install certificate, chain and key, then reload", NULL },
 	{ "verify", "rescan the order's endpoints to confirm the new certificate", NULL },

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include <event2/event.h>
+#include "cli/cmd_alerts.h"
 #include "cli/cmd_orders.h"
 
 static int cmd_version(int argc, char **argv)
@@ -23,6 +24,7 @@ static const struct command commands[] = {
 	{ "report", "write a report of a stored sweep (csv, text)", cmd_report },
 	{ "checks", "list the checks and their finding IDs", cmd_checks },
 	{ "orders", "the renewal pipeline's orders: list, show, sync, new, status, cancel", cmd_orders },
+	{ "alerts", "send expiry, non-preferred and failed-renewal alerts (run, test)", cmd_alerts },
 	{ "version", "print the version", cmd_version },
 };
 

@@ -34,5 +34,6 @@ int ocli_finish_output(int rc);
 int orders_csr_cmd(int argc, char **argv);
 int orders_dcv_cmd(int argc, char **argv);
 int orders_dcv_check_cmd(int argc, char **argv);
+int orders_issue_cmd(int argc, char **argv);
 
 #endif

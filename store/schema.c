@@ -197,6 +197,30 @@ static const char *const migrations[] = {
 	"  note TEXT NOT NULL DEFAULT ''\n"
 	");\n"
 	"CREATE INDEX order_events_order ON order_events(order_id, id);\n",
+
+	/* 5: alerts (issue 4): one row per alert sent, so each is sent once per threshold
+	 * crossing per channel. kind is 'expiry' (key: certificate SHA-256 hex, threshold: the
+	 * days-before-expiry threshold crossed, 0 once expired), 'non_preferred' (key: the
+	 * finding id) or 'failed_renewal' (key: the order id); threshold is 0 for the last two.
+	 * alert_runs records when alerts last ran
+	 * successfully on each channel, for "newly discovered" alerts. */
+	"CREATE TABLE alerts_sent (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  kind TEXT NOT NULL CHECK (kind IN ('expiry', 'non_preferred', 'failed_renewal')),\n"
+	"  key TEXT NOT NULL,\n"
+	"  threshold INTEGER NOT NULL DEFAULT 0,\n"
+	"  channel TEXT NOT NULL,\n"
+	"  sent_at INTEGER NOT NULL,\n"
+	"  UNIQUE (kind, key, threshold, channel)\n"
+	");\n"
+	"CREATE TABLE alert_runs (\n"
+	"  channel TEXT PRIMARY KEY,\n"
+	"  ran_at INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n",
+
+	/* 6: ACME issuance (issue 4): the certificate chain (PEM, leaf first) a CA issued for an
+	 * order, stored only after it was checked against the order's CSR key and SANs. */
+	"ALTER TABLE orders ADD COLUMN issued_pem TEXT;\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

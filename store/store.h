@@ -173,6 +173,18 @@ int store_order_set_csr(struct store *st, int64_t id, const char *from_status,
                         const char *from_ca, const char *to_status, const char *csr_pem,
                         const char *key_path, const char *actor, const char *note);
 
+/* Stores the issued chain (PEM, leaf first, already checked against the order) in
+ * orders.issued_pem and moves the order from (from_status, from_ca) to Issued with CA state
+ * "Certificate available for download", in one transaction with its audit-log event. via_ca
+ * (NULL: none) is an intermediate CA state the CA went through (e.g. "Accepted for automatic
+ * processing" when from_ca is NULL), recorded as its own event first. The same
+ * compare-and-set as store_order_transition. */
+int store_order_set_issued(struct store *st, int64_t id, const char *from_status,
+                           const char *from_ca, const char *via_ca, const char *chain_pem,
+                           const char *actor, const char *note);
+/* The stored issued chain of order id: 0 with *pem (malloc'd, NULL when none), -1 on failure. */
+int store_order_issued_pem(struct store *st, int64_t id, char **pem);
+
 /* One row of an order's audit log; strings borrowed for the callback only. */
 struct order_event {
 	int64_t at;
@@ -217,5 +229,50 @@ typedef int (*sync_finding_cb)(void *arg, const struct sync_finding *f);
  * id. */
 int store_each_sync_finding(struct store *st, const char *const *kinds, sync_finding_cb cb,
                             void *arg);
+
+/* ================================================================ alerts (issue 4)
+ * The alerts' queries and their once-per-crossing state (store/store_alerts.c, schema
+ * migration 5; the threshold rules are in alerts/alerts.h). Strings handed to callbacks are
+ * borrowed for the callback only. */
+
+/* A certificate currently served: the leaf of the latest observation of one or more endpoints,
+ * when that observation is ok. endpoints: "IP:PORT" or "IP:PORT (SNI)" ("[IPv6]:PORT"),
+ * separated by newlines, ordered. */
+struct served_cert {
+	int64_t certificate_id;
+	const char *sha256;              /* lowercase hex */
+	const char *subject_cn;
+	const char *not_after;           /* ISO 8601 UTC */
+	int64_t not_after_unix;
+	const char *endpoints;
+};
+typedef int (*served_cert_cb)(void *arg, const struct served_cert *c);
+/* Calls cb for every currently served certificate, by expiry then SHA-256. */
+int store_each_served_cert(struct store *st, served_cert_cb cb, void *arg);
+
+/* One open finding of check_id first seen at or after `since`, with the certificate it is
+ * about (its own, else the endpoint's latest ok leaf; fields "" / 0 when none) and the
+ * endpoint as above. */
+struct new_finding {
+	int64_t finding_id;
+	int64_t first_seen;
+	const char *sha256, *subject_cn, *not_after;
+	int64_t not_after_unix;
+	const char *endpoint;
+};
+typedef int (*new_finding_cb)(void *arg, const struct new_finding *f);
+int store_each_new_finding(struct store *st, const char *check_id, int64_t since,
+                           new_finding_cb cb, void *arg);
+
+/* 1 when an alert (kind, key) was already sent on channel at a threshold <= threshold (a
+ * smaller threshold is a later crossing), 0 when not, -1 on failure. */
+int store_alert_sent(struct store *st, const char *kind, const char *key, int threshold,
+                     const char *channel);
+/* Records that it was sent at `now` (a repeat is not an error). */
+int store_alert_mark_sent(struct store *st, const char *kind, const char *key, int threshold,
+                          const char *channel, int64_t now);
+/* When alerts last ran successfully on channel: 1 with *at, 0 when never, -1 on failure. */
+int store_alert_last_run(struct store *st, const char *channel, int64_t *at);
+int store_alert_set_last_run(struct store *st, const char *channel, int64_t at);
 
 #endif

@@ -442,6 +442,81 @@ fail:
 	return -1;
 }
 
+int store_order_set_issued(struct store *st, int64_t id, const char *from_status,
+                           const char *from_ca, const char *via_ca, const char *chain_pem,
+                           const char *actor, const char *note)
+{
+	static const char sql[] =
+		"UPDATE orders SET status = ?1, ca_state = ?2, issued_pem = ?3, updated_at = ?4"
+		" WHERE id = ?5 AND status = ?6 AND ca_state IS ?7";
+	static const char what[] = "storing the issued certificate";
+	const char *to_status = "Issued", *to_ca = "Certificate available for download";
+	int64_t now = (int64_t)time(NULL);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (tx_begin(st, what) != 0)
+		return -1;
+	if ((s = prepare(st, sql, what)) == NULL)
+		goto fail;
+	bind_text(s, 1, to_status);
+	bind_text(s, 2, to_ca);
+	bind_text(s, 3, chain_pem);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	bind_text(s, 6, from_status);
+	bind_text(s, 7, from_ca);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, what);
+		goto fail;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		store_seterr(st, "order %" PRId64 " was changed meanwhile (or does not exist): "
+		             "nothing done", id);
+		goto fail;
+	}
+	if (via_ca != NULL) {
+		if (put_event(st, id, now, from_status, from_status, from_ca, via_ca, actor,
+		              "accepted by the CA") != 0)
+			goto fail;
+		from_ca = via_ca;
+	}
+	if (put_event(st, id, now, from_status, to_status, from_ca, to_ca, actor, note) != 0)
+		goto fail;
+	return tx_commit(st, what);
+fail:
+	tx_rollback(st);
+	return -1;
+}
+
+int store_order_issued_pem(struct store *st, int64_t id, char **pem)
+{
+	static const char sql[] = "SELECT issued_pem FROM orders WHERE id = ?1";
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	*pem = NULL;
+	if (read_begin(st) != 0 || (s = prepare(st, sql, "reading the issued certificate")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = col_or_null(s, 0);
+
+		ret = 0;
+		if (v != NULL && (*pem = strdup(v)) == NULL)
+			ret = store_seterr(st, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		store_sqlerr(st, "reading the issued certificate");
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
 int store_each_order_event(struct store *st, int64_t order_id, order_event_cb cb, void *arg)
 {
 	static const char sql[] =

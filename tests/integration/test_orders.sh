@@ -164,7 +164,11 @@ assert_eq "1 Cancelled" "$("$CERTSWEEP" orders list --db "$DB" | awk '$1 == 1 { 
 assert_status 2 "list --status bogus exits 2" "$CERTSWEEP" orders list --status bogus --db "$DB"
 
 # ---------------------------------------------------------------- not yet, bad input
-for sub in issue import install verify; do
+rc=0
+err=$("$CERTSWEEP" orders issue 1 --db "$DB" 2>&1) || rc=$?
+assert_eq "2 certsweep: orders issue: --acme DIRECTORY_URL is required (the only issuance method so far)" \
+	"$rc $err" "orders issue without --acme exits 2 (tests/integration/test_acme.sh tests ACME)"
+for sub in import install verify; do
 	rc=0
 	err=$("$CERTSWEEP" orders "$sub" 1 --db "$DB" 2>&1) || rc=$?
 	assert_eq "2 certsweep: orders $sub: not implemented yet (see issue 4)" "$rc $err" "orders $sub is not faked"
