@@ -16,7 +16,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
-PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson libcurl ldns
+PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson libcurl ldns libzip
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wpointer-arith -Wcast-qual -Wvla -Wundef -Wnull-dereference \

@@ -1099,10 +1099,10 @@ static const struct subcommand subcommands[] = {
 	{ "csr", "generate or import the order's key and CSR", orders_csr_cmd },
 	{ "dcv", "domain control validation values (file, CNAME, email)", orders_dcv_cmd },
 	{ "dcv-check", "pre-check the DCV file and CNAME as a CA would", orders_dcv_check_cmd },
-	{ "issue", "issue the certificate over ACME (RFC 8555)", orders_issue_cmd },
-	{ "import", "import the certificate a CA issued", NULL },
-	{ "install", "install certificate, chain and key, then reload", NULL },
-	{ "verify", "rescan the order's endpoints to confirm the new certificate", NULL },
+	{ "issue", "issue the certificate over ACME (RFC 8555) or from a local CA", orders_issue_cmd },
+	{ "import", "import the certificate a CA issued (PEM, DER, PKCS#7, .zip)", orders_import_cmd },
+	{ "install", "install certificate, chain and key, then reload", orders_install_cmd },
+	{ "verify", "rescan the order's endpoints to confirm the new certificate", orders_verify_cmd },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -35,5 +35,10 @@ int orders_csr_cmd(int argc, char **argv);
 int orders_dcv_cmd(int argc, char **argv);
 int orders_dcv_check_cmd(int argc, char **argv);
 int orders_issue_cmd(int argc, char **argv);
+/* cli/orders_import.c: `orders import`, and `orders issue --local-ca` (routed from orders_issue.c). */
+int orders_import_cmd(int argc, char **argv);
+int orders_issue_local_cmd(int argc, char **argv);
+int orders_install_cmd(int argc, char **argv);
+int orders_verify_cmd(int argc, char **argv);
 
 #endif

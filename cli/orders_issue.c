@@ -57,7 +57,10 @@ static const char issue_usage[] =
 	"  responder, or dns-01 through `CMD add|del DOMAIN TXT`. The chain is checked against the\n"
 	"  order's key and names, stored, and the order moves from Processing to Issued.\n"
 	"  --ca-file: the roots that sign the ACME server's HTTPS certificate.\n"
-	"  Exit: 0 issued, 1 the CA refused, 2 bad usage, 3 the CA is unreachable.\n";
+	"  Exit: 0 issued, 1 the CA refused, 2 bad usage, 3 the CA is unreachable.\n"
+	"\n"
+	"   or: certsweep orders issue ID --local-ca CA_CERT --local-ca-key CA_KEY [--days N]\n"
+	"  Signs the order's CSR with a local CA (see 'certsweep orders issue --local-ca x --help').\n";
 
 struct issue_args {
 	const char *db_path;
@@ -98,8 +101,7 @@ static int issue_parse_args(int argc, char **argv, struct issue_args *a)
 	if (ocli_parse_id("issue", argv[optind], &a->id) != 0)
 		return EXIT_USAGE;
 	if (a->cfg.directory_url == NULL) {
-		cli_err("orders issue: --acme DIRECTORY_URL is required (the only issuance method "
-		        "so far)");
+		cli_err("orders issue: --acme DIRECTORY_URL or --local-ca CA_CERT is required");
 		return EXIT_USAGE;
 	}
 	if (strncmp(a->cfg.directory_url, "https://", 8) != 0) {
@@ -233,6 +235,10 @@ int orders_issue_cmd(int argc, char **argv)
 	struct store *st = NULL;
 	int rc, r;
 
+	/* The local CA (cli/orders_import.c) has its own options. */
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--local-ca", 10) == 0)
+			return orders_issue_local_cmd(argc, argv);
 	if ((r = issue_parse_args(argc, argv, &a)) != 0)
 		return r < 0 ? EXIT_OK : r;
 	if ((st = ocli_open_db(a.db_path, 1)) == NULL)

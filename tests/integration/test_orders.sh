@@ -166,13 +166,19 @@ assert_status 2 "list --status bogus exits 2" "$CERTSWEEP" orders list --status 
 # ---------------------------------------------------------------- not yet, bad input
 rc=0
 err=$("$CERTSWEEP" orders issue 1 --db "$DB" 2>&1) || rc=$?
-assert_eq "2 certsweep: orders issue: --acme DIRECTORY_URL is required (the only issuance method so far)" \
-	"$rc $err" "orders issue without --acme exits 2 (tests/integration/test_acme.sh tests ACME)"
-for sub in import install verify; do
-	rc=0
-	err=$("$CERTSWEEP" orders "$sub" 1 --db "$DB" 2>&1) || rc=$?
-	assert_eq "2 certsweep: orders $sub: not implemented yet (see issue 4)" "$rc $err" "orders $sub is not faked"
-done
+assert_eq "2 certsweep: orders issue: --acme DIRECTORY_URL or --local-ca CA_CERT is required" \
+	"$rc $err" "orders issue without --acme exits 2 (test_acme.sh tests ACME, test_orders_import.sh the local CA)"
+# orders import: tests/integration/test_orders_import.sh; without FILE it is a usage error.
+assert_status 2 "orders import without FILE exits 2" "$CERTSWEEP" orders import 1 --db "$DB"
+# orders install / verify: tests/integration/test_orders_e2e.sh; an order that is not Issued is refused.
+rc=0
+err=$("$CERTSWEEP" orders install 1 --db "$DB" --fullchain "$W/unused.pem" 2>&1) || rc=$?
+assert_eq 2 "$rc" "orders install on an order that is not Issued exits 2"
+assert_contains "$err" "only an Issued order is installed" "... with a message"
+rc=0
+err=$("$CERTSWEEP" orders verify 1 --db "$DB" 2>&1) || rc=$?
+assert_eq 2 "$rc" "orders verify on an order that is not Issued exits 2"
+assert_contains "$err" "certsweep:" "... with a message"
 rc=0
 err=$("$CERTSWEEP" orders show 999 --db "$DB" 2>&1) || rc=$?
 assert_eq 2 "$rc" "an unknown order exits 2"
