@@ -357,6 +357,30 @@ int store_each_order(struct store *st, const char *status, order_cb cb, void *ar
 	return ret;
 }
 
+/* Steps and finalizes s, an UPDATE guarded by the order's expected status (WHERE id = ? AND
+ * status = ? ...): 0 when exactly that order changed; -1 with a message when SQLite failed
+ * (a constraint names the likely cause) or the order was not in the expected state. */
+static int step_guarded(struct store *st, sqlite3_stmt *s, int64_t id, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			store_seterr(st, "order %" PRId64 ": %s (another open order holds its lineage, or "
+			             "the status is not a valid name)", id, sqlite3_errmsg(st->db));
+		else
+			store_sqlerr(st, what);
+		return -1;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		store_seterr(st, "order %" PRId64 " was changed meanwhile (or does not exist): "
+		             "nothing done", id);
+		return -1;
+	}
+	return 0;
+}
+
 int store_order_transition(struct store *st, int64_t id, const char *from_status,
                            const char *from_ca, const char *to_status, const char *to_ca,
                            const char *actor, const char *note)
@@ -366,7 +390,6 @@ int store_order_transition(struct store *st, int64_t id, const char *from_status
 		" WHERE id = ?4 AND status = ?5 AND ca_state IS ?6";
 	int64_t now = (int64_t)time(NULL);
 	sqlite3_stmt *s;
-	int rc;
 
 	if (tx_begin(st, "changing the order") != 0)
 		return -1;
@@ -378,21 +401,8 @@ int store_order_transition(struct store *st, int64_t id, const char *from_status
 	sqlite3_bind_int64(s, 4, id);
 	bind_text(s, 5, from_status);
 	bind_text(s, 6, from_ca);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		if ((rc & 0xff) == SQLITE_CONSTRAINT)
-			store_seterr(st, "order %" PRId64 ": %s (another open order holds its lineage, or "
-			             "the status is not a valid name)", id, sqlite3_errmsg(st->db));
-		else
-			store_sqlerr(st, "changing the order");
+	if (step_guarded(st, s, id, "changing the order") != 0)
 		goto fail;
-	}
-	if (sqlite3_changes(st->db) != 1) {
-		store_seterr(st, "order %" PRId64 " was changed meanwhile (or does not exist): "
-		             "nothing done", id);
-		goto fail;
-	}
 	if (put_event(st, id, now, from_status, to_status, from_ca, to_ca, actor, note) != 0)
 		goto fail;
 	return tx_commit(st, "changing the order");
@@ -410,7 +420,6 @@ int store_order_set_csr(struct store *st, int64_t id, const char *from_status,
 		" WHERE id = ?5 AND status = ?6 AND ca_state IS ?7";
 	int64_t now = (int64_t)time(NULL);
 	sqlite3_stmt *s;
-	int rc;
 
 	if (tx_begin(st, "storing the order's CSR") != 0)
 		return -1;
@@ -423,17 +432,8 @@ int store_order_set_csr(struct store *st, int64_t id, const char *from_status,
 	sqlite3_bind_int64(s, 5, id);
 	bind_text(s, 6, from_status);
 	bind_text(s, 7, from_ca);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_sqlerr(st, "storing the order's CSR");
+	if (step_guarded(st, s, id, "storing the order's CSR") != 0)
 		goto fail;
-	}
-	if (sqlite3_changes(st->db) != 1) {
-		store_seterr(st, "order %" PRId64 " was changed meanwhile (or does not exist): "
-		             "nothing done", id);
-		goto fail;
-	}
 	if (put_event(st, id, now, from_status, to_status, from_ca, from_ca, actor, note) != 0)
 		goto fail;
 	return tx_commit(st, "storing the order's CSR");
@@ -453,7 +453,6 @@ int store_order_set_issued(struct store *st, int64_t id, const char *from_status
 	const char *to_status = "Issued", *to_ca = "Certificate available for download";
 	int64_t now = (int64_t)time(NULL);
 	sqlite3_stmt *s;
-	int rc;
 
 	if (tx_begin(st, what) != 0)
 		return -1;
@@ -466,17 +465,8 @@ int store_order_set_issued(struct store *st, int64_t id, const char *from_status
 	sqlite3_bind_int64(s, 5, id);
 	bind_text(s, 6, from_status);
 	bind_text(s, 7, from_ca);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_sqlerr(st, what);
+	if (step_guarded(st, s, id, what) != 0)
 		goto fail;
-	}
-	if (sqlite3_changes(st->db) != 1) {
-		store_seterr(st, "order %" PRId64 " was changed meanwhile (or does not exist): "
-		             "nothing done", id);
-		goto fail;
-	}
 	if (via_ca != NULL) {
 		if (put_event(st, id, now, from_status, from_status, from_ca, via_ca, actor,
 		              "accepted by the CA") != 0)
