@@ -46,6 +46,10 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The dashboard's front-end, embedded into the library as C arrays (report/assets.h).
+ASSETS := report/assets/report.js report/assets/report.css
+ASSET_OBJ := $(BUILD)/gen/report_assets.o
+LIB_OBJ += $(ASSET_OBJ)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -68,6 +72,15 @@ $(LIBA): $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/report_assets.c: tools/embed.sh $(ASSETS)
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh report/assets.h report_js report/assets/report.js \
+	    report_css report/assets/report.css > $@.tmp
+	mv $@.tmp $@
+
+$(ASSET_OBJ): $(BUILD)/gen/report_assets.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)

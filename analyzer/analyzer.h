@@ -125,6 +125,9 @@ struct check {
 
 /* The registry: NULL-terminated array of pointers to const descriptors. */
 extern const struct check *const cert_checks[];
+/* The fix text (static) of the certificate or configuration check with this id, looked up in
+ * cert_checks[] and config_checks[] (config.h); NULL when the id is unknown (check_fix.c). */
+const char *check_fix(const char *id);
 
 struct analyzer;
 struct analyzer *analyzer_new(const struct analyzer_config *cfg, char *err, size_t errlen);

@@ -27,6 +27,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_checks(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Option value parsers: print "certsweep: OPTION: reason" to stderr and return -1 when bad. */
 int opt_int(const char *opt, const char *val, long min, long max, long *out);
@@ -35,6 +36,9 @@ int opt_ms(const char *opt, const char *val, long min, long max, long *out);
 int opt_double(const char *opt, const char *val, double min, double max, double *out);
 /* --fail-on: a severity name, or none/never (-1). */
 int opt_fail_on(const char *val, int *out);
+/* --since: "2026-11-01", "2026-11-01T06:00:00Z" (UTC), or a time ago: "7d", "12h", "2w".
+ * now is the reference for the relative forms. Sets *out to unix seconds. */
+int opt_since(const char *opt, const char *val, int64_t now, int64_t *out);
 /* Prints "certsweep: " + message to stderr, with hostile text made terminal-safe by the caller. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char certsweep_version[];

@@ -21,7 +21,8 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	{ "scan", "sweep targets and store every certificate and finding", cmd_scan },
 	{ "analyze", "SSL Labs-style analysis of HOST[:PORT], or of a chain file (--file)", cmd_analyze },
-	{ "report", "write a report of a stored sweep (csv, text)", cmd_report },
+	{ "report", "report a stored sweep: csv, json, html dashboard, text", cmd_report },
+	{ "diff", "what changed between two sweeps: endpoints, certificates, findings", cmd_diff },
 	{ "checks", "list the checks and their finding IDs", cmd_checks },
 	{ "orders", "the renewal pipeline's orders: list, show, sync, new, status, cancel", cmd_orders },
 	{ "alerts", "send expiry, non-preferred and failed-renewal alerts (run, test)", cmd_alerts },

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 const char certsweep_version[] = "0.1.0";
@@ -172,5 +173,37 @@ int opt_fail_on(const char *val, int *out)
 		cli_err("--fail-on: unknown severity \"%.40s\" (info, low, medium, high, critical, none)", val);
 		return -1;
 	}
+	return 0;
+}
+
+int opt_since(const char *opt, const char *val, int64_t now, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+	char *num_end;
+	long n;
+
+	/* relative: N followed by h, d or w */
+	errno = 0;
+	n = strtol(val, &num_end, 10);
+	if (num_end != val && errno == 0 && n >= 0 && n <= 100000 && num_end[0] != '\0' &&
+	    num_end[1] == '\0' && strchr("hdw", num_end[0]) != NULL) {
+		long unit = num_end[0] == 'h' ? 3600 : num_end[0] == 'd' ? 86400 : 7 * 86400;
+
+		*out = now - (int64_t)n * unit;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(val, "%Y-%m-%d", &tm);
+	if (end != NULL && *end == 'T')
+		end = strptime(end, "T%H:%M:%S", &tm);
+	if (end != NULL && *end == 'Z')
+		end++;
+	if (end == NULL || *end != '\0' || tm.tm_year < 70) {
+		cli_err("%s: \"%.40s\" is not a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ in UTC, or a "
+		        "time ago such as 7d, 12h, 2w)", opt, val);
+		return -1;
+	}
+	*out = (int64_t)timegm(&tm);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * csv.c: the CSV writer (RFC 4180) and the "endpoint x leaf certificate" view.
+ * csv.c: the CSV writer (RFC 4180) and the CSV form of the report's views (views.h).
  *
  * A text cell is encoded in two passes over its bytes (a scan, then the copy):
  *   1. quote it when any byte is ',', '"', or a control character (< 0x20 or 0x7f): this keeps
@@ -14,6 +14,7 @@
 #include "report/report.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/text.h"
@@ -112,72 +113,67 @@ void csv_eol(FILE *out)
 	fputs("\r\n", out);
 }
 
-/* ---------------------------------------------------------------- endpoint x leaf view */
+/* ---------------------------------------------------------------- views */
 
-static const char *const leaf_columns[] = {
-	"host", "ip", "port", "subject_cn", "sans", "issuer", "not_after", "days_left",
-	"preferred", "findings", "sni", "starttls", "sha256",
-};
-
-/* A text cell that is not the last of its row: the cell, then the separator. */
-static void cell_sep(FILE *out, const char *s)
+/* One cell of a view in CSV form (views.h gives the mapping). */
+static void view_cell(FILE *out, const struct cell *c)
 {
-	csv_cell(out, s);
-	csv_sep(out);
-}
+	char when[32];
 
-static int leaf_row_write(void *arg, const struct leaf_row *r)
-{
-	FILE *out = arg;
-
-	cell_sep(out, r->host);
-	cell_sep(out, r->ip);
-	csv_int(out, r->port);
-	csv_sep(out);
-	cell_sep(out, r->subject_cn);
-	cell_sep(out, r->sans);
-	cell_sep(out, r->issuer);
-	cell_sep(out, r->not_after);
-	if (r->not_after != NULL && r->not_after[0] != '\0')
-		csv_int(out, r->days_left);
-	csv_sep(out);
-	cell_sep(out, r->preferred ? "yes" : "no");
-	cell_sep(out, r->findings);
-	cell_sep(out, r->sni);
-	cell_sep(out, r->starttls);
-	csv_cell(out, r->sha256);
-	csv_eol(out);
-	return ferror(out) ? 1 : 0; /* stop early on a write error (full disk, closed pipe) */
-}
-
-int report_csv_leaf(struct store *st, int64_t scan_id, FILE *out, char *err, size_t errlen)
-{
-	int rc;
-
-	if (scan_id <= 0) {
-		scan_id = store_latest_scan(st, NULL);
-		if (scan_id == 0) {
-			if (store_errmsg(st)[0] != '\0')
-				snprintf(err, errlen, "%s", store_errmsg(st));
-			else
-				snprintf(err, errlen, "no finished scan in the database");
-			return -1;
-		}
+	switch (c->kind) {
+	case CELL_INT:
+		csv_int(out, c->i);
+		break;
+	case CELL_BOOL:
+		if (c->i >= 0)
+			csv_cell(out, c->i ? "yes" : "no");
+		break;
+	case CELL_TIME:
+		report_time(when, sizeof(when), c->i);
+		csv_cell(out, when);
+		break;
+	case CELL_STR:
+	case CELL_LIST:
+		csv_cell(out, c->s);
+		break;
+	case CELL_NULL:
+		break;
 	}
-	for (size_t i = 0; i < sizeof(leaf_columns) / sizeof(leaf_columns[0]); i++) {
+}
+
+int report_csv_view(const struct inventory *inv, const struct view *v, FILE *out, char *err,
+                    size_t errlen)
+{
+	struct cell *c = malloc(sizeof(*c));
+	size_t rows = v->rows(inv);
+	int rc = -1;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < v->n_cols; i++) {
 		if (i > 0)
 			csv_sep(out);
-		csv_cell(out, leaf_columns[i]);
+		csv_cell(out, v->cols[i].name);
 	}
 	csv_eol(out);
-	rc = store_each_leaf_row(st, scan_id, leaf_row_write, out);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s", store_errmsg(st));
-		return -1;
+	for (size_t r = 0; r < rows && !ferror(out); r++) {
+		for (size_t i = 0; i < v->n_cols; i++) {
+			if (i > 0)
+				csv_sep(out);
+			c->scratch[0] = '\0';
+			v->cols[i].get(inv, r, c);
+			view_cell(out, c);
+		}
+		csv_eol(out);
 	}
 	if (fflush(out) != 0 || ferror(out)) {
 		snprintf(err, errlen, "write error: %s", strerror(errno ? errno : EIO));
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(c);
+	return rc;
 }

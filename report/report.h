@@ -1,6 +1,7 @@
 /*
- * report.h: report writers, reading from the store. One writer per format; this header grows
- * as formats are added (text, json, html).
+ * report.h: report writers. Each prints a snapshot of the inventory (store/inventory.h) that
+ * the caller loaded: csv (csv.c), json (json.c), text (text.c); html has its own header
+ * (html.h). The column sets are the views of views.h.
  *
  * CSV (report/csv.c) follows RFC 4180: fields separated by ',', records ended by CRLF, a field
  * is quoted when it contains ',', '"', CR, LF or any other control character, and a '"' inside
@@ -16,18 +17,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "store/store.h"
+#include "report/views.h"
+#include "store/inventory.h"
 
-/* "One row per endpoint x leaf certificate" of a scan (0: the latest finished or interrupted
- * scan), with a header row:
- *   host,ip,port,subject_cn,sans,issuer,not_after,days_left,preferred,findings,sni,starttls,sha256
- * preferred is yes/no; days_left is empty when the expiry is unknown. Returns 0, or -1 with a
- * message in err (store error, no scan, write error on out). */
-int report_csv_leaf(struct store *st, int64_t scan_id, FILE *out, char *err, size_t errlen);
+/* The CSV form of one view (views.h): a header row of the column names, then one row per
+ * item of the snapshot. Returns 0, or -1 with a message in err (write error, no memory). */
+int report_csv_view(const struct inventory *inv, const struct view *v, FILE *out, char *err,
+                    size_t errlen);
 
-/* The same rows as a fixed-width table for a terminal (report/text.c); values are made
- * terminal-safe and cut to their column. */
-int report_text_leaf(struct store *st, int64_t scan_id, FILE *out, char *err, size_t errlen);
+/* The JSON report (schema "certsweep.report/1", doc/report-formats.md): scope, summary and
+ * the views, each an array of objects keyed by the view's column names; only one view when
+ * `only` is not NULL. One object per line, so it streams. Returns 0 or -1 with err. */
+int report_json(const struct inventory *inv, const struct view *only, FILE *out, char *err,
+                size_t errlen);
+
+/* The terminal report (report/text.c): one line per TLS endpoint with its leaf certificate,
+ * fixed-width columns, every value made terminal-safe and cut to its column. */
+int report_text(const struct inventory *inv, FILE *out, char *err, size_t errlen);
+
+/* A one-line description of what the snapshot covers, e.g. 'sweep "nightly" (scan 12,
+ * 2026-11-25 02:00 UTC)' or 'scan 3' or '4 sweeps since 2026-11-01'; not escaped. */
+void report_scope_text(const struct inventory *inv, char *buf, size_t len);
 
 /* Writes one text cell (no separator, no line end): quoted/neutralised as above. NULL is "". */
 void csv_cell(FILE *out, const char *s);

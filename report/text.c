@@ -9,11 +9,6 @@
 #include "core/text.h"
 #include "report/report.h"
 
-struct text_ctx {
-	FILE *out;
-	size_t rows;
-};
-
 /* Copies s, made terminal-safe, into dst cut to at most width characters ("..." marks a cut). */
 static void cell(char *dst, size_t dstlen, const char *s, size_t width)
 {
@@ -54,42 +49,65 @@ static void put_padded(FILE *out, const char *s, size_t width)
 	fputc(' ', out);
 }
 
-static int row_cb(void *arg, const struct leaf_row *r)
+static int row_write(FILE *out, const struct inventory *inv, const struct inv_endpoint *e)
 {
-	struct text_ctx *t = arg;
-	char ep[128], host[128], cn[128], issuer[128], days[16], findings[512];
+	const struct inv_cert *c = &inv->certs[e->leaf];
+	char ep[128], host[128], cn[128], issuer[128], days[16], findings[512], ids[512] = "";
+	size_t used = 0;
 
-	if (strchr(r->ip, ':') != NULL)
-		snprintf(ep, sizeof(ep), "[%s]:%d", r->ip, r->port);
+	if (strchr(e->ip, ':') != NULL)
+		snprintf(ep, sizeof(ep), "[%.60s]:%d", e->ip, e->port);
 	else
-		snprintf(ep, sizeof(ep), "%s:%d", r->ip, r->port);
-	cell(host, sizeof(host), r->sni != NULL && r->sni[0] ? r->sni : r->host, 24);
-	cell(cn, sizeof(cn), r->subject_cn, 28);
-	cell(issuer, sizeof(issuer), r->issuer, 36);
-	snprintf(days, sizeof(days), "%d", r->days_left);
-	cell(findings, sizeof(findings), r->findings, 200);
-	put_padded(t->out, ep, 21);
-	put_padded(t->out, host, 24);
-	put_padded(t->out, r->starttls != NULL && r->starttls[0] ? r->starttls : "-", 8);
-	put_padded(t->out, cn, 28);
-	put_padded(t->out, days, 5);
-	put_padded(t->out, r->preferred ? "yes" : "NO", 4);
-	put_padded(t->out, issuer, 36);
-	fprintf(t->out, "%s\n", findings);
-	t->rows++;
-	return ferror(t->out) ? -1 : 0;
+		snprintf(ep, sizeof(ep), "%.60s:%d", e->ip, e->port);
+	cell(host, sizeof(host), e->sni[0] ? e->sni : e->host, 24);
+	cell(cn, sizeof(cn), c->subject_cn, 28);
+	cell(issuer, sizeof(issuer), c->issuer, 36);
+	if (c->has_not_after)
+		snprintf(days, sizeof(days), "%d", inv_days_until(c->not_after_unix, inv->generated_at));
+	else
+		snprintf(days, sizeof(days), "?");
+	for (size_t k = 0; k < e->n_findings; k++) {
+		const char *id = inv->findings[e->findings[k]].check_id;
+		int w = snprintf(ids + used, sizeof(ids) - used, "%s%s", used ? " " : "", id);
+
+		if (w < 0 || (size_t)w >= sizeof(ids) - used) {
+			ids[used] = '\0';
+			break;
+		}
+		used += (size_t)w;
+	}
+	cell(findings, sizeof(findings), ids, 200);
+	put_padded(out, ep, 21);
+	put_padded(out, host, 24);
+	put_padded(out, e->starttls[0] ? e->starttls : "-", 8);
+	put_padded(out, cn, 28);
+	put_padded(out, days, 5);
+	put_padded(out, e->preferred == 1 ? "yes" : e->preferred == 0 ? "NO" : "?", 4);
+	put_padded(out, issuer, 36);
+	fprintf(out, "%s\n", findings);
+	return ferror(out) ? -1 : 0;
 }
 
-int report_text_leaf(struct store *st, int64_t scan_id, FILE *out, char *err, size_t errlen)
+int report_text(const struct inventory *inv, FILE *out, char *err, size_t errlen)
 {
-	struct text_ctx t = { .out = out };
+	char scope[256], safe[512];
+	size_t rows = 0;
 
 	fprintf(out, "%-21s %-24s %-8s %-28s %-5s %-4s %-36s %s\n", "ENDPOINT", "NAME", "STARTTLS",
 	        "SUBJECT CN", "DAYS", "PREF", "ISSUER", "FINDINGS");
-	if (store_each_leaf_row(st, scan_id, row_cb, &t) != 0) {
-		snprintf(err, errlen, "%s", ferror(out) ? "write error" : store_errmsg(st));
+	for (size_t i = 0; i < inv->n_endpoints; i++) {
+		if (inv->endpoints[i].leaf == INV_NONE || strcmp(inv->endpoints[i].status, "ok") != 0)
+			continue;
+		if (row_write(out, inv, &inv->endpoints[i]) != 0)
+			break;
+		rows++;
+	}
+	report_scope_text(inv, scope, sizeof(scope));
+	text_terminal(safe, sizeof(safe), scope);
+	fprintf(out, "(%zu TLS endpoint%s in %s)\n", rows, rows == 1 ? "" : "s", safe);
+	if (fflush(out) != 0 || ferror(out)) {
+		snprintf(err, errlen, "write error");
 		return -1;
 	}
-	fprintf(out, "(%zu TLS endpoint%s in scan %lld)\n", t.rows, t.rows == 1 ? "" : "s", (long long)scan_id);
-	return ferror(out) ? (snprintf(err, errlen, "write error"), -1) : 0;
+	return 0;
 }

@@ -221,6 +221,12 @@ static const char *const migrations[] = {
 	/* 6: ACME issuance (issue 4): the certificate chain (PEM, leaf first) a CA issued for an
 	 * order, stored only after it was checked against the order's CSR key and SANs. */
 	"ALTER TABLE orders ADD COLUMN issued_pem TEXT;\n",
+
+	/* 7: where an endpoint is (issue 6's GeoIP/ASN enrichment; reports chart countries):
+	 * ISO 3166 country code, "AS64500", the AS organisation; '' when unknown. */
+	"ALTER TABLE endpoints ADD COLUMN country TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE endpoints ADD COLUMN asn TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE endpoints ADD COLUMN as_org TEXT NOT NULL DEFAULT '';\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

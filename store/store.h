@@ -81,6 +81,9 @@ int store_add_analysis(struct store *st, int64_t scan_id, const struct observati
 /* Latest finished-or-interrupted scan id of the given name; with name NULL the latest sweep
  * (`certsweep analyze` runs, named "analyze", are not sweeps). 0 when there is none. */
 int64_t store_latest_scan(struct store *st, const char *name);
+/* The finished-or-interrupted scan before scan_id with the same name (ad-hoc scans: the
+ * previous ad-hoc scan), for diffs. 0 when there is none (or on error: store_errmsg). */
+int64_t store_previous_scan(struct store *st, int64_t scan_id);
 /* 1 when the scan exists, 0 when not, -1 on error. */
 int store_scan_exists(struct store *st, int64_t scan_id);
 

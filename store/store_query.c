@@ -45,6 +45,30 @@ out:
 	return id;
 }
 
+int64_t store_previous_scan(struct store *st, int64_t scan_id)
+{
+	static const char sql[] =
+		"SELECT p.id FROM scans s JOIN scans p ON p.id < s.id"
+		"  AND p.status IN ('done', 'interrupted') AND p.name IS s.name"
+		" WHERE s.id = ?1 ORDER BY p.id DESC LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	int64_t id = 0;
+	int rc;
+
+	st->err[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "finding the previous scan");
+		return 0;
+	}
+	sqlite3_bind_int64(s, 1, scan_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		store_sqlerr(st, "finding the previous scan");
+	sqlite3_finalize(s);
+	return id;
+}
+
 /* Column text, "" for NULL. Valid until the next step of s. */
 static const char *col(sqlite3_stmt *s, int i)
 {

@@ -277,16 +277,33 @@ static void iso(char *buf, size_t len, time_t t)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void test_report_leaf_golden(void **state)
+/* Runs one view of the latest scan into a string (caller frees). */
+static char *view_text(struct store *st, const char *view, int64_t scan_id)
+{
+	struct inventory *inv = NULL;
+	char err[256] = "", *mem = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ .scan_id = scan_id }, &inv), 0);
+	f = open_memstream(&mem, &len);
+	assert_non_null(f);
+	assert_int_equal(report_csv_view(inv, report_view(view), f, err, sizeof(err)), 0);
+	assert_int_equal(fclose(f), 0);
+	inventory_free(inv);
+	return mem;
+}
+
+static void test_report_views_golden(void **state)
 {
 	struct env *e = *state;
 	time_t now = time(NULL);
 	time_t exp1 = now + 30 * 86400 + 3600, exp2 = now - 3 * 86400 + 3600;
 	struct fake good, evil;
 	char err[256] = "", want[4096], na1[32], na2[32];
-	char *mem = NULL;
-	size_t len = 0;
+	char *mem = NULL, *line2, *line3;
 	struct store *st;
+	struct inventory *inv = NULL;
 	int64_t scan = 0;
 	FILE *f;
 
@@ -302,52 +319,90 @@ static void test_report_leaf_golden(void **state)
 	assert_int_equal(store_scan_begin(st, "csv", "", &scan), 0);
 	add(st, scan, "127.0.0.10", 443, "www.example.test", &good, 1, NULL);
 	add(st, scan, "127.0.0.9", 8443, "@evil.test", &evil, 0, "cert.expired");
-	add(st, scan, "127.0.0.11", 443, NULL, NULL, 0, NULL); /* refused: no row */
+	add(st, scan, "127.0.0.11", 443, NULL, NULL, 0, NULL); /* refused: a row without a certificate */
 	assert_int_equal(store_scan_end(st, scan, NULL, "done"), 0);
 	assert_int_equal(store_close(st), 0);
 
 	st = store_open_readonly(e->path, err, sizeof(err));
 	assert_non_null(st);
-	f = open_memstream(&mem, &len);
-	assert_non_null(f);
-	assert_int_equal(report_csv_leaf(st, 0, f, err, sizeof(err)), 0);
-	assert_int_equal(fclose(f), 0);
+
+	/* The snapshot: three endpoints by address, two certificates by expiry, one finding. */
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ 0 }, &inv), 0);
+	assert_int_equal(inv->n_scans, 1);
+	assert_int_equal(inv->n_endpoints, 3);
+	assert_int_equal(inv->n_certs, 2);
+	assert_int_equal(inv->n_findings, 1);
+	assert_string_equal(inv->endpoints[0].ip, "127.0.0.9");
+	assert_string_equal(inv->endpoints[2].status, "refused");
+	assert_true(inv->endpoints[2].leaf == INV_NONE);
+	assert_string_equal(inv->certs[0].subject_cn, "=cmd|' /C calc'!A0"); /* expires first */
+	assert_int_equal(inv->certs[0].preferred, 0);
+	assert_int_equal(inv->certs[1].preferred, 1);
+	assert_true(inv->endpoints[0].leaf == 0);
+	assert_int_equal(inv->certs[0].n_endpoints, 1);
+	assert_int_equal(inv->endpoints[0].n_findings, 1);
+	assert_string_equal(inv->findings[0].check_id, "cert.expired");
+	assert_true(inv->findings[0].cert == 0);
+	inventory_free(inv);
+	inv = NULL;
+
+	/* Endpoints view: the header is the documented column list; text cells are neutralised,
+	 * quoted and escaped; numbers stay numbers (-3 days). */
+	mem = view_text(st, "endpoints", 0);
+	line2 = strstr(mem, "\r\n");
+	assert_non_null(line2);
+	*line2 = '\0';
+	assert_string_equal(mem, "host,ip,port,sni,starttls,status,error,tls_version,cipher,group,"
+	                         "grade,score,country,asn,as_org,verified,hostname_ok,preferred,"
+	                         "subject_cn,issuer,not_after,days_left,sha256,findings,order_id,"
+	                         "order_status,observed_at,scan_id");
+	line2 += 2;
 	snprintf(want, sizeof(want),
-	         "host,ip,port,subject_cn,sans,issuer,not_after,days_left,preferred,findings,"
-	         "sni,starttls,sha256\r\n"
-	         "'@evil.test,127.0.0.9,8443,'=cmd|' /C calc'!A0,\"DNS:a,b.test DNS:\"\"q\"\".test\","
-	         "\"CN=Evil \"\"CA\"\"\r\nInjected,O=-Bad\",%s,-3,no,cert.expired,'@evil.test,,%s\r\n"
-	         "www.example.test,127.0.0.10,443,www.example.test,DNS:www.example.test "
-	         "DNS:example.test,\"CN=Sectigo RSA Domain Validation Secure Server CA,"
-	         "O=Sectigo Limited\",%s,30,yes,,www.example.test,,%s\r\n",
-	         na2, evil.ci.sha256_hex, na1, good.ci.sha256_hex);
-	assert_string_equal(mem, want);
+	         "'@evil.test,127.0.0.9,8443,'@evil.test,,ok,,,,,,,,,,no,,no,'=cmd|' /C calc'!A0,"
+	         "\"CN=Evil \"\"CA\"\"\r\nInjected,O=-Bad\",%s,-3,%s,cert.expired,,,", na2,
+	         evil.ci.sha256_hex);
+	assert_memory_equal(line2, want, strlen(want));
+	line3 = strstr(line2, "Injected");
+	assert_non_null(line3);
+	line3 = strstr(line3, "\r\n");
+	assert_non_null(line3);
+	line3 += 2;
+	snprintf(want, sizeof(want),
+	         "www.example.test,127.0.0.10,443,www.example.test,,ok,,,,,,,,,,no,,yes,"
+	         "www.example.test,\"CN=Sectigo RSA Domain Validation Secure Server CA,"
+	         "O=Sectigo Limited\",%s,30,%s,,,,", na1, good.ci.sha256_hex);
+	assert_memory_equal(line3, want, strlen(want));
+	assert_non_null(strstr(line3, "\r\n,127.0.0.11,443,,,refused,refused,"));
 	free(mem);
 
-	/* An explicit scan id gives the same; an unknown one gives the header only. */
-	mem = NULL;
-	f = open_memstream(&mem, &len);
-	assert_non_null(f);
-	assert_int_equal(report_csv_leaf(st, scan, f, err, sizeof(err)), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_string_equal(mem, want);
+	/* Certificates view: SANs keep their hostile commas and quotes inside one quoted cell. */
+	mem = view_text(st, "certificates", scan);
+	assert_non_null(strstr(mem, ",\"DNS:a,b.test DNS:\"\"q\"\".test\","));
+	assert_non_null(strstr(mem, ",'=cmd|' /C calc'!A0,"));
 	free(mem);
-	mem = NULL;
-	f = open_memstream(&mem, &len);
-	assert_non_null(f);
-	assert_int_equal(report_csv_leaf(st, scan + 5, f, err, sizeof(err)), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_string_equal(mem, "host,ip,port,subject_cn,sans,issuer,not_after,days_left,"
-	                         "preferred,findings,sni,starttls,sha256\r\n");
+
+	/* Findings view: the fix text comes from the check registry. */
+	mem = view_text(st, "findings", scan);
+	assert_non_null(strstr(mem, "\r\ncert.expired,high,cert,open,cert.expired,"));
+	assert_non_null(strstr(mem, check_fix("cert.expired")));
 	free(mem);
 
 	/* A write error is reported, not ignored. */
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ .scan_id = scan }, &inv), 0);
 	f = fopen("/dev/full", "w");
 	if (f != NULL) {
-		assert_int_equal(report_csv_leaf(st, scan, f, err, sizeof(err)), -1);
+		assert_int_equal(report_csv_view(inv, report_view("endpoints"), f, err, sizeof(err)),
+		                 -1);
 		assert_non_null(strstr(err, "write error"));
 		fclose(f);
 	}
+	inventory_free(inv);
+	/* An unknown scan: no snapshot, a message. */
+	inv = NULL;
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ .scan_id = scan + 5 }, &inv),
+	                 1);
+	assert_null(inv);
+	assert_non_null(strstr(store_errmsg(st), "no scan"));
 	assert_int_equal(store_close(st), 0);
 	fake_free(&good);
 	fake_free(&evil);
@@ -358,18 +413,18 @@ static void test_report_no_scan(void **state)
 	struct env *e = *state;
 	char err[256] = "";
 	struct store *st = store_open(e->path, err, sizeof(err));
+	struct inventory *inv = NULL;
 	int64_t scan = 0;
-	FILE *f = fopen("/dev/null", "w");
 
 	assert_non_null(st);
-	assert_non_null(f);
-	assert_int_equal(report_csv_leaf(st, 0, f, err, sizeof(err)), -1);
-	assert_string_equal(err, "no finished scan in the database");
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ 0 }, &inv), 1);
+	assert_null(inv);
+	assert_non_null(strstr(store_errmsg(st), "no finished sweep"));
 	/* A running scan is not "finished" either. */
 	assert_int_equal(store_scan_begin(st, NULL, "", &scan), 0);
-	assert_int_equal(report_csv_leaf(st, 0, f, err, sizeof(err)), -1);
-	assert_string_equal(err, "no finished scan in the database");
-	fclose(f);
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ 0 }, &inv), 1);
+	assert_int_equal(store_inventory_load(st, &(struct inv_scope){ .sweep = "nightly" }, &inv), 1);
+	assert_non_null(strstr(store_errmsg(st), "nightly"));
 	assert_int_equal(store_close(st), 0);
 }
 
@@ -380,7 +435,7 @@ int main(void)
 		cmocka_unit_test(test_cell_file_matches_buf),
 		cmocka_unit_test(test_cell_buf_truncation),
 		cmocka_unit_test(test_int_sep_eol),
-		cmocka_unit_test_setup_teardown(test_report_leaf_golden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_views_golden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_no_scan, setup, teardown),
 	};
 
