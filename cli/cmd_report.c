@@ -4,7 +4,8 @@
  *
  * Files are written whole or not at all: the report is built in memory and moved into place
  * with orders/atomic_file (a nightly job killed halfway leaves yesterday's report, not half
- * of today's). CSV without --view writes one file per view into the folder -o names.
+ * of today's). CSV without --view writes one file per view into the folder -o names, or
+ * the endpoints view when -o names a .csv file.
  * The HTML dashboard includes the changes since the previous scan of the same sweep, when
  * there is one and the scope is one scan (--no-diff leaves them out).
  */
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -86,6 +88,7 @@ static const char *usage_text =
 	"      --no-diff      html: leave out the changes since the previous scan\n"
 	"  -o, --output PATH  write here instead of stdout; csv without --view: a folder that\n"
 	"                     gets endpoints.csv, certificates.csv, findings.csv, orders.csv\n"
+	"                     (a PATH ending in .csv gets the endpoints view)\n"
 	"\n"
 	"Columns and JSON fields: doc/report-formats.md (man certsweep).\n";
 
@@ -137,7 +140,8 @@ static int emit_csv_folder(const struct report_format *fmt, struct report_job *j
 
 	if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
 		cli_err("-o %.200s: csv without --view writes one file per view into a folder, and "
-		        "this is a file: give a folder, or choose one view with --view", dir);
+		        "this is a file: give a folder, a name ending in .csv, or one view with --view",
+		        dir);
 		return -1;
 	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -156,6 +160,13 @@ static int emit_csv_folder(const struct report_format *fmt, struct report_job *j
 			return -1;
 	}
 	return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
 static const struct report_format *find_format(const char *name)
@@ -276,7 +287,8 @@ int cmd_report(int argc, char **argv)
 			job.diff = &diff;
 		}
 	}
-	if (strcmp(fmt->name, "csv") == 0 && job.view == NULL && out_path != NULL)
+	if (strcmp(fmt->name, "csv") == 0 && job.view == NULL && out_path != NULL &&
+	    !ends_with(out_path, ".csv"))
 		r = emit_csv_folder(fmt, &job, out_path);
 	else
 		r = emit(fmt, &job, out_path);

@@ -229,17 +229,24 @@ static void write_summary(FILE *out, const struct report_summary *s)
 /* ------------------------------------------------------------------ charts */
 
 /* Weekly expiry: 52 bars (one rect.bar per week, zero-height when empty), month labels under
- * the weeks where a month starts, the largest count on the y axis. */
+ * the weeks where a month starts (the first one with its year, as January's), the largest
+ * count on the y axis. A month that starts fewer than 3 weeks after week 0 takes the first
+ * label, so two labels never overlap. */
 static void chart_expiry(FILE *out, const struct report_summary *s)
 {
-	enum { LEFT = 40, TOP = 12, HEIGHT = 140, STEP = 14, BAR = 11 };
+	enum { LEFT = 40, TOP = 12, HEIGHT = 140, STEP = 14, BAR = 11, MIN_GAP = 3 };
 	const int width = LEFT + SUMMARY_WEEKS * STEP + 12, height = TOP + HEIGHT + 34;
+	int month[SUMMARY_WEEKS], labelled = 0;
 	size_t max = 0;
-	int prev_month = -1;
 
-	for (size_t i = 0; i < SUMMARY_WEEKS; i++)
+	for (size_t i = 0; i < SUMMARY_WEEKS; i++) {
+		time_t tt = (time_t)(s->now + (int64_t)i * WEEK);
+		struct tm tm;
+
+		month[i] = gmtime_r(&tt, &tm) != NULL ? tm.tm_year * 12 + tm.tm_mon : -1;
 		if (s->expiry_weeks[i] > max)
 			max = s->expiry_weeks[i];
+	}
 	fputs("<figure class=\"chart\" id=\"chart-expiry\">\n<figcaption id=\"cap-expiry\">"
 	      "Leaf certificates expiring per week, next 52 weeks</figcaption>\n", out);
 	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
@@ -251,28 +258,29 @@ static void chart_expiry(FILE *out, const struct report_summary *s)
 	fprintf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
 	        LEFT - 6, TOP + HEIGHT);
 	for (size_t i = 0; i < SUMMARY_WEEKS; i++) {
-		int64_t start = s->now + (int64_t)i * WEEK;
-		time_t tt = (time_t)start;
-		struct tm tm;
-		char day[16];
-		size_t n = s->expiry_weeks[i];
+		size_t n = s->expiry_weeks[i], next = 1;
 		int h = max > 0 ? (int)((uint64_t)n * HEIGHT / max) : 0, x = LEFT + (int)i * STEP;
+		char day[16];
 
 		if (n > 0 && h == 0)
 			h = 1;
-		fmt_utc(day, sizeof(day), start, 0);
+		fmt_utc(day, sizeof(day), s->now + (int64_t)i * WEEK, 0);
 		fprintf(out, "<rect class=\"bar wk\" data-week=\"%zu\" x=\"%d\" y=\"%d\" width=\"%d\" "
 		        "height=\"%d\"><title>week of %s: %zu certificate%s</title></rect>\n", i, x,
 		        TOP + HEIGHT - h, BAR, h, day, n, n == 1 ? "" : "s");
-		if (gmtime_r(&tt, &tm) == NULL || tm.tm_mon == prev_month)
+		if (month[i] < 0 || (i > 0 && month[i] == month[i - 1]))
+			continue;
+		while (i == 0 && next < SUMMARY_WEEKS && month[next] == month[0])
+			next++;
+		if (i == 0 && next < MIN_GAP)
 			continue;
 		fprintf(out, "<line class=\"tick\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 		        "<text class=\"axis month\" x=\"%d\" y=\"%d\">%s", x, TOP + HEIGHT, x,
-		        TOP + HEIGHT + 5, x, TOP + HEIGHT + 17, month_names[tm.tm_mon % 12]);
-		if (prev_month < 0 || tm.tm_mon == 0)
-			fprintf(out, " %d", tm.tm_year + 1900);
+		        TOP + HEIGHT + 5, x, TOP + HEIGHT + 17, month_names[month[i] % 12]);
+		if (!labelled || month[i] % 12 == 0)
+			fprintf(out, " %d", month[i] / 12 + 1900);
 		fputs("</text>\n", out);
-		prev_month = tm.tm_mon;
+		labelled = 1;
 	}
 	fputs("</svg>\n", out);
 	fprintf(out, "<p class=\"note\">Already expired: <span data-key=\"chart_expired\">%zu</span>."
@@ -281,7 +289,8 @@ static void chart_expiry(FILE *out, const struct report_summary *s)
 }
 
 /* Horizontal bars: one g.row per bar (label, rect, count, full label in <title>), then an
- * "other" row when other > 0. classes (may be NULL) gives each bar's extra class (static). */
+ * "other" row when other > 0. unit is singular ("endpoint"); classes (may be NULL) gives each
+ * bar's extra class (static). */
 static void chart_hbars(FILE *out, const char *id, const char *caption, const char *unit,
                         const struct summary_bar *bars, size_t n, size_t other,
                         const char *const *classes)
@@ -311,8 +320,9 @@ static void chart_hbars(FILE *out, const char *id, const char *caption, const ch
 			w = 1;
 		fputs("<g class=\"row\"><title>", out);
 		html_text(out, label);
-		fprintf(out, ": %zu %s</title><text class=\"label\" x=\"%d\" y=\"%zu\" "
-		        "text-anchor=\"end\">", count, unit, LABEL_W - 8, y + BAR_H - 3);
+		fprintf(out, ": %zu %s%s</title><text class=\"label\" x=\"%d\" y=\"%zu\" "
+		        "text-anchor=\"end\">", count, unit, count == 1 ? "" : "s", LABEL_W - 8,
+		        y + BAR_H - 3);
 		html_text_cut(out, label, LABEL_CHARS);
 		fprintf(out, "</text><rect class=\"bar%s%s\" x=\"%d\" y=\"%zu\" width=\"%d\" "
 		        "height=\"%d\"/><text class=\"count\" x=\"%d\" y=\"%zu\">%zu</text></g>\n",
@@ -337,14 +347,14 @@ static void write_charts(FILE *out, const struct report_summary *s)
 	}
 	fputs("<section id=\"charts\">\n<h2>Charts</h2>\n", out);
 	chart_expiry(out, s);
-	chart_hbars(out, "issuers", "Leaf certificates by issuer", "certificates", s->issuers,
+	chart_hbars(out, "issuers", "Leaf certificates by issuer", "certificate", s->issuers,
 	            s->n_issuers, s->issuers_other, NULL);
-	chart_hbars(out, "grades", "TLS endpoints by grade", "endpoints", grades, n_grades, 0,
+	chart_hbars(out, "grades", "TLS endpoints by grade", "endpoint", grades, n_grades, 0,
 	            classes);
-	chart_hbars(out, "protocols", "TLS endpoints by negotiated protocol", "endpoints",
+	chart_hbars(out, "protocols", "TLS endpoints by negotiated protocol", "endpoint",
 	            s->protocols, s->n_protocols, 0, NULL);
 	if (s->n_countries > 0)
-		chart_hbars(out, "countries", "Endpoints by country", "endpoints", s->countries,
+		chart_hbars(out, "countries", "Endpoints by country", "endpoint", s->countries,
 		            s->n_countries, s->countries_other, NULL);
 	fputs("</section>\n", out);
 }

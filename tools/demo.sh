@@ -3,8 +3,8 @@
 #
 # Starts the loopback farm (tools/farm.sh: nginx HTTPS with a throw-away test PKI, nginx mail
 # STARTTLS, a closed port, plain HTTP, hostile servers), sweeps it with certsweep the way an
-# administrator would sweep a network, prints the summary, writes the CSV report, and stops
-# the farm. Output stays in ./demo-out (inventory, NDJSON, report).
+# administrator would sweep a network, prints the summary, writes the HTML and CSV reports, and stops
+# the farm. Output stays in ./demo-out (inventory, NDJSON, HTML and CSV reports).
 set -eu
 
 BIN=${1:?usage: demo.sh PATH/TO/certsweep}
@@ -51,10 +51,12 @@ if [ "$rc" -ne 0 ]; then
 	exit "$rc"
 fi
 
-"$BIN" report --db "$OUT/certsweep.db" --format csv -o "$OUT/report.csv"
+"$BIN" report --db "$OUT/certsweep.db" --format html -o "$OUT/report.html"
+"$BIN" report --db "$OUT/certsweep.db" --format csv -o "$OUT/csv"
 echo
 echo "== the certificates found (certsweep report --format text):"
 "$BIN" report --db "$OUT/certsweep.db" --format text
 echo
-echo "Written: $OUT/report.csv (CSV report), $OUT/certsweep.db (SQLite inventory),"
-echo "         $OUT/endpoints.ndjson (one JSON record per endpoint)."
+echo "Written: $OUT/report.html (the dashboard: open it in a browser),"
+echo "         $OUT/csv/ (endpoints.csv, certificates.csv, findings.csv, orders.csv),"
+echo "         $OUT/certsweep.db (SQLite inventory), $OUT/endpoints.ndjson (one JSON record per endpoint)."

@@ -97,7 +97,7 @@
 		check('img payload shown as text in the certificate table', cells('certs', 'cn')[1],
 			'<img src=x onerror=window.__xss=2>');
 		check('script payload shown as text in the findings table', cells('findings', 'message')[2],
-			'self-signed certificate <script>window.__xss=3</script>');
+			'self-signed certificate <script>window.__xss=3<\/script>');
 		check('no img element anywhere', $$('img').length, 0);
 		check('no script element added', $$('script').length, 3);
 		check('no element with an inline handler', $$('[onerror],[onmouseover],[onclick]').length, 0);
@@ -194,12 +194,12 @@
 		check('Escape closes the detail', detailOpen(), false);
 		$('#table-certs tbody tr[data-row="1"] td[data-col="key"]').click();
 		check('certificate row opens the detail', detailOpen(), true);
-		check('hostile subject shown as text', d().indexOf('<script>window.__xss=1</script>') >= 0,
+		check('hostile subject shown as text', d().indexOf('<script>window.__xss=1<\/script>') >= 0,
 			true);
 		check('hostile CN shown as text', detail().querySelector('h2').textContent,
 			'<img src=x onerror=window.__xss=2>');
 		check('hostile SAN shown as text', $$('#detail ul.sans li')[0].textContent,
-			'DNS:<script>window.__xss=5</script>.test');
+			'DNS:<script>window.__xss=5<\/script>.test');
 		check('non-preferred certificate without order', d().indexOf('no order') >= 0, true);
 		$('#detail button.close').click();
 		check('close button closes the detail', detailOpen(), false);

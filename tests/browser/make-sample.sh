@@ -11,6 +11,7 @@
 # policy allows (an inline handler, eval, a fetch) fails here too. In the data block '<', '>'
 # and '&' are written as \u003c, \u003e, \u0026 (as report/html.c writes them); the summary
 # tiles, the chart and the diff section are static placeholders for the stylesheet.
+# CS_REPORT_JS names another report.js (default report/assets/report.js).
 set -eu
 LC_ALL=C
 export LC_ALL
@@ -22,7 +23,7 @@ out=${2:-$here/sample.html}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 css=$root/report/assets/report.css
-js=$root/report/assets/report.js
+js=${CS_REPORT_JS:-$root/report/assets/report.js}
 
 for f in "$data" "$css" "$js" "$@"; do
 	[ -r "$f" ] || { echo "make-sample.sh: $f: cannot read" >&2; exit 1; }
