@@ -88,6 +88,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) -o $@ $< $(LIBA) \
 	    $(ALL_LDFLAGS) $(BASE_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
+# The report benchmark's inventory generator (tools/bench_report.sh); built by `make bench` only.
+$(BUILD)/tools/mkinventory: tools/mkinventory.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(ALL_LDFLAGS) $(BASE_LIBS)
+
 # Fuzz targets: built with a replay driver (tests/fuzz/driver.c) by default so they run anywhere;
 # `make FUZZ=libfuzzer CC=clang fuzz` links them with libFuzzer instead.
 ifeq ($(FUZZ),libfuzzer)
@@ -125,9 +130,10 @@ demo: deps
 	@sh tools/demo.sh $(BUILD)/certsweep
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/mkinventory
 	@bash tools/bench.sh $(BUILD)/certsweep
 	@bash tools/bench_analyze.sh $(BUILD)/certsweep
+	@bash tools/bench_report.sh $(BUILD)/certsweep
 
 install: certsweep
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

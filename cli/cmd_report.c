@@ -2,9 +2,9 @@
  * cmd_report.c: `certsweep report`: reads the inventory (read-only), loads the snapshot the
  * scope options name (store/inventory.h) and prints it with one of the writers in formats[].
  *
- * Files are written whole or not at all: the report is built in memory and moved into place
- * with orders/atomic_file (a nightly job killed halfway leaves yesterday's report, not half
- * of today's). CSV without --view writes one file per view into the folder -o names, or
+ * Files are written whole or not at all: the report goes to a temporary file next to the
+ * target that is moved into place when complete (orders/atomic_file.h), so a nightly job
+ * killed halfway leaves yesterday's report, not half of today's. CSV without --view writes one file per view into the folder -o names, or
  * the endpoints view when -o names a .csv file.
  * The HTML dashboard includes the changes since the previous scan of the same sweep, when
  * there is one and the scope is one scan (--no-diff leaves them out).
@@ -92,13 +92,11 @@ static const char *usage_text =
 	"\n"
 	"Columns and JSON fields: doc/report-formats.md (man certsweep).\n";
 
-/* Writes one report to path (NULL: stdout) through a memory buffer and an atomic move. */
+/* Writes one report to path (NULL: stdout) through a temporary file moved into place. */
 static int emit(const struct report_format *fmt, const struct report_job *job, const char *path)
 {
-	char err[512] = "", *buf = NULL;
-	size_t len = 0;
-	FILE *mem;
-	int rc = -1;
+	struct atomic_stream as;
+	char err[512] = "";
 
 	if (path == NULL) {
 		if (fmt->write(job, stdout, err, sizeof(err)) != 0) {
@@ -108,27 +106,20 @@ static int emit(const struct report_format *fmt, const struct report_job *job, c
 		}
 		return 0;
 	}
-	if ((mem = open_memstream(&buf, &len)) == NULL) {
-		cli_err("out of memory");
+	if (atomic_stream_open(&as, path, 0644, err, sizeof(err)) != 0) {
+		cli_err("-o: %s", err);
 		return -1;
 	}
-	if (fmt->write(job, mem, err, sizeof(err)) != 0) {
+	if (fmt->write(job, as.f, err, sizeof(err)) != 0) {
 		cli_err("%s", err);
-		fclose(mem);
-		goto out;
+		atomic_stream_abort(&as);
+		return -1;
 	}
-	if (fclose(mem) != 0) {
-		cli_err("out of memory writing the report");
-		goto out;
-	}
-	if (atomic_write_file(path, buf, len, 0644, ATOMIC_REPLACE, err, sizeof(err)) != 0) {
+	if (atomic_stream_commit(&as, err, sizeof(err)) != 0) {
 		cli_err("-o: %s", err);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* CSV without --view: the four views into folder dir (created when missing). */

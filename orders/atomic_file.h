@@ -15,7 +15,9 @@
 #ifndef CS_ORDERS_ATOMIC_FILE_H
 #define CS_ORDERS_ATOMIC_FILE_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 enum atomic_mode { ATOMIC_NO_REPLACE = 0, ATOMIC_REPLACE = 1 };
@@ -26,5 +28,21 @@ enum atomic_mode { ATOMIC_NO_REPLACE = 0, ATOMIC_REPLACE = 1 };
  */
 int atomic_write_file(const char *path, const void *buf, size_t len, mode_t mode,
 		      enum atomic_mode how, char *err, size_t errlen);
+
+/*
+ * The same for output written as a stream (a report of any size): atomic_stream_open creates
+ * the temporary file and hands out as->f; atomic_stream_commit flushes, fsyncs, closes and
+ * renames it over path (ATOMIC_REPLACE), removing it on failure; atomic_stream_abort removes
+ * it. Returns 0, or -1 with a message naming the file in err.
+ */
+struct atomic_stream {
+	FILE *f;                   /* owned until commit or abort */
+	char path[PATH_MAX];
+	char tmp[PATH_MAX];
+};
+int atomic_stream_open(struct atomic_stream *as, const char *path, mode_t mode, char *err,
+                       size_t errlen);
+int atomic_stream_commit(struct atomic_stream *as, char *err, size_t errlen);
+void atomic_stream_abort(struct atomic_stream *as);
 
 #endif

@@ -5,7 +5,9 @@
  * SVG charts, the diff section, the empty views, the data block, the script. Nothing is built in
  * memory but one table row of the data block at a time (a jansson array, dumped compactly, made
  * script-safe by json_script_safe, freed), so a 100,000-endpoint report costs the summary's
- * label arrays and one row, not a document tree.
+ * label arrays, a copy of the script and one row, not a document tree (about 1.5 s for 100,000
+ * endpoints, 100,000 certificates and 200,000 findings). The diff tables show at most
+ * DIFF_MAX_ROWS rows each.
  *
  * Escaping: every string that is not a literal of this file goes through html_text (the HTML
  * parts, SVG <text> and <title> included) or through ndjson_text + json_script_safe (the data
@@ -43,10 +45,11 @@
 /* Rows per diff table in the static page; `certsweep diff` lists them all. */
 #define DIFF_MAX_ROWS 500
 /* Characters of a chart label shown in the SVG text (the <title> has it all). */
-#define LABEL_CHARS 32
+#define LABEL_CHARS 22
 
+/* The colour class (report.css: ok, warn, bad) of each grade of summary.h's order. */
 static const char *const grade_class[11] = {
-	"g-ap", "g-a", "g-am", "g-b", "g-c", "g-d", "g-e", "g-f", "g-t", "g-m", "g-none",
+	"ok", "ok", "ok", "warn", "warn", "bad", "bad", "bad", "bad", "bad", "muted",
 };
 
 static const char *const month_names[12] = {
@@ -176,8 +179,8 @@ static void write_head(FILE *out, const char *hash, const char *scope, int64_t g
 	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>certsweep report</title>\n<style>\n", out);
 	fwrite(report_css, 1, report_css_len, out);
-	fputs("\n</style>\n</head>\n<body>\n<header>\n<h1>certsweep report</h1>\n<p class=\"scope\">",
-	      out);
+	fputs("\n</style>\n</head>\n<body>\n<header>\n<h1>certsweep report</h1>\n"
+	      "<p class=\"scope\">", out);
 	html_text(out, scope);
 	fprintf(out, "</p>\n<p class=\"generated\">Generated <time datetime=\"%s\">%s</time></p>\n"
 	        "</header>\n<main>\n", iso, human);
@@ -189,6 +192,8 @@ struct tile {
 	const char *cls;   /* "bad" / "warn" when n > 0, or NULL */
 };
 
+/* section#summary: one div.tile[data-key] per number (report.css lays the section out as a grid
+ * of tiles), then one tile per grade present (data-key "grade_A+", ..., "grade_none"). */
 static void write_summary(FILE *out, const struct report_summary *s)
 {
 	const struct tile tiles[] = {
@@ -202,40 +207,38 @@ static void write_summary(FILE *out, const struct report_summary *s)
 		{ "non_preferred", "Non-preferred CA", s->non_preferred, "bad" },
 		{ "untrusted", "Untrusted chain", s->untrusted, "bad" },
 	};
-	int any_grade = 0;
 
-	fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"tiles\">\n", out);
+	fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
 	for (size_t i = 0; i < sizeof(tiles) / sizeof(tiles[0]); i++) {
 		const struct tile *t = &tiles[i];
+		int mark = t->cls != NULL && t->n > 0;
 
 		fprintf(out, "<div class=\"tile%s%s\" data-key=\"%s\"><span class=\"n\">%zu</span>"
-		        "<span class=\"label\">%s</span></div>\n", t->cls != NULL && t->n > 0 ? " " : "",
-		        t->cls != NULL && t->n > 0 ? t->cls : "", t->key, t->n, t->label);
+		        "<span class=\"l\">%s</span></div>\n", mark ? " " : "", mark ? t->cls : "",
+		        t->key, t->n, t->label);
 	}
-	fputs("</div>\n<h3>Grades</h3>\n<div class=\"tiles grades\">\n", out);
 	for (size_t g = 0; g < 11; g++) {
 		if (s->grades[g].n == 0)
 			continue;
-		any_grade = 1;
-		fprintf(out, "<div class=\"tile grade %s\" data-key=\"grade_%s\"><span class=\"n\">%zu"
-		        "</span><span class=\"label\">%s</span></div>\n", grade_class[g],
+		fprintf(out, "<div class=\"tile grade %s\" data-key=\"grade_%s\">"
+		        "<span class=\"n\">%zu</span><span class=\"l\">grade %s</span></div>\n",
+		        grade_class[g],
 		        s->grades[g].label, s->grades[g].n, s->grades[g].label);
 	}
-	if (!any_grade)
-		fputs("<p class=\"empty\">No TLS endpoint.</p>\n", out);
-	fputs("</div>\n</section>\n", out);
+	fputs("</section>\n", out);
 }
 
 /* ------------------------------------------------------------------ charts */
 
 /* Weekly expiry: 52 bars (one rect.bar per week, zero-height when empty), month labels under
- * the weeks where a month starts (the first one with its year, as January's), the largest
- * count on the y axis. A month that starts fewer than 3 weeks after week 0 takes the first
- * label, so two labels never overlap. */
+ * the weeks where a month starts with the year under the first one and under January, the
+ * largest count on the y axis. A month that starts fewer than MIN_GAP weeks after week 0 takes
+ * the first label, so labels never overlap. Sizes are in CSS pixels at the usual chart width
+ * (report.css: a grid column of at least 22rem). */
 static void chart_expiry(FILE *out, const struct report_summary *s)
 {
-	enum { LEFT = 40, TOP = 12, HEIGHT = 140, STEP = 14, BAR = 11, MIN_GAP = 3 };
-	const int width = LEFT + SUMMARY_WEEKS * STEP + 12, height = TOP + HEIGHT + 34;
+	enum { LEFT = 30, TOP = 10, HEIGHT = 120, STEP = 7, BAR = 5, MIN_GAP = 4 };
+	const int width = LEFT + SUMMARY_WEEKS * STEP + 6, height = TOP + HEIGHT + 34;
 	int month[SUMMARY_WEEKS], labelled = 0;
 	size_t max = 0;
 
@@ -251,12 +254,12 @@ static void chart_expiry(FILE *out, const struct report_summary *s)
 	      "Leaf certificates expiring per week, next 52 weeks</figcaption>\n", out);
 	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
 	        "aria-labelledby=\"cap-expiry\">\n", width, height);
-	fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", LEFT,
-	        TOP + HEIGHT, width - 8, TOP + HEIGHT);
-	fprintf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%zu</text>\n",
-	        LEFT - 6, TOP + 4, max);
-	fprintf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
-	        LEFT - 6, TOP + HEIGHT);
+	fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", LEFT - 2,
+	        TOP + HEIGHT, width, TOP + HEIGHT);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%zu</text>\n", LEFT - 5,
+	        TOP + 4, max);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", LEFT - 5,
+	        TOP + HEIGHT);
 	for (size_t i = 0; i < SUMMARY_WEEKS; i++) {
 		size_t n = s->expiry_weeks[i], next = 1;
 		int h = max > 0 ? (int)((uint64_t)n * HEIGHT / max) : 0, x = LEFT + (int)i * STEP;
@@ -265,9 +268,9 @@ static void chart_expiry(FILE *out, const struct report_summary *s)
 		if (n > 0 && h == 0)
 			h = 1;
 		fmt_utc(day, sizeof(day), s->now + (int64_t)i * WEEK, 0);
-		fprintf(out, "<rect class=\"bar wk\" data-week=\"%zu\" x=\"%d\" y=\"%d\" width=\"%d\" "
-		        "height=\"%d\"><title>week of %s: %zu certificate%s</title></rect>\n", i, x,
-		        TOP + HEIGHT - h, BAR, h, day, n, n == 1 ? "" : "s");
+		fprintf(out, "<rect class=\"bar wk\" data-week=\"%zu\" x=\"%d\" y=\"%d\" "
+		        "width=\"%d\" height=\"%d\"><title>week of %s: %zu certificate%s</title>"
+		        "</rect>\n", i, x, TOP + HEIGHT - h, BAR, h, day, n, n == 1 ? "" : "s");
 		if (month[i] < 0 || (i > 0 && month[i] == month[i - 1]))
 			continue;
 		while (i == 0 && next < SUMMARY_WEEKS && month[next] == month[0])
@@ -275,17 +278,18 @@ static void chart_expiry(FILE *out, const struct report_summary *s)
 		if (i == 0 && next < MIN_GAP)
 			continue;
 		fprintf(out, "<line class=\"tick\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
-		        "<text class=\"axis month\" x=\"%d\" y=\"%d\">%s", x, TOP + HEIGHT, x,
-		        TOP + HEIGHT + 5, x, TOP + HEIGHT + 17, month_names[month[i] % 12]);
+		        "<text class=\"month\" x=\"%d\" y=\"%d\">%s</text>", x, TOP + HEIGHT, x,
+		        TOP + HEIGHT + 4, x, TOP + HEIGHT + 15, month_names[month[i] % 12]);
 		if (!labelled || month[i] % 12 == 0)
-			fprintf(out, " %d", month[i] / 12 + 1900);
-		fputs("</text>\n", out);
+			fprintf(out, "<text class=\"year\" x=\"%d\" y=\"%d\">%d</text>", x,
+			        TOP + HEIGHT + 28, month[i] / 12 + 1900);
+		fputs("\n", out);
 		labelled = 1;
 	}
 	fputs("</svg>\n", out);
-	fprintf(out, "<p class=\"note\">Already expired: <span data-key=\"chart_expired\">%zu</span>."
-	        " A year or more away: <span data-key=\"chart_later\">%zu</span>.</p>\n</figure>\n",
-	        s->expired, s->expiry_later);
+	fprintf(out, "<p class=\"note\">Already expired: <span data-key=\"chart_expired\">%zu"
+	        "</span>. A year or more away: <span data-key=\"chart_later\">%zu</span>.</p>\n"
+	        "</figure>\n", s->expired, s->expiry_later);
 }
 
 /* Horizontal bars: one g.row per bar (label, rect, count, full label in <title>), then an
@@ -295,7 +299,7 @@ static void chart_hbars(FILE *out, const char *id, const char *caption, const ch
                         const struct summary_bar *bars, size_t n, size_t other,
                         const char *const *classes)
 {
-	enum { LABEL_W = 220, BAR_W = 360, ROW = 22, BAR_H = 15, TOP = 4 };
+	enum { LABEL_W = 150, BAR_W = 190, ROW = 20, BAR_H = 14, TOP = 3 };
 	size_t rows = n + (other > 0), max = other;
 
 	for (size_t i = 0; i < n; i++)
@@ -307,8 +311,9 @@ static void chart_hbars(FILE *out, const char *id, const char *caption, const ch
 		fputs("<p class=\"empty\">No data.</p>\n</figure>\n", out);
 		return;
 	}
-	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %zu\" role=\"img\" "
-	        "aria-labelledby=\"cap-%s\">\n", LABEL_W + BAR_W + 70, TOP * 2 + rows * ROW, id);
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %zu\" "
+	        "role=\"img\" aria-labelledby=\"cap-%s\">\n", LABEL_W + BAR_W + 45,
+	        TOP * 2 + rows * ROW, id);
 	for (size_t i = 0; i < rows; i++) {
 		int is_other = i == n;
 		const char *label = is_other ? "other" : bars[i].label;
@@ -321,12 +326,12 @@ static void chart_hbars(FILE *out, const char *id, const char *caption, const ch
 		fputs("<g class=\"row\"><title>", out);
 		html_text(out, label);
 		fprintf(out, ": %zu %s%s</title><text class=\"label\" x=\"%d\" y=\"%zu\" "
-		        "text-anchor=\"end\">", count, unit, count == 1 ? "" : "s", LABEL_W - 8,
+		        "text-anchor=\"end\">", count, unit, count == 1 ? "" : "s", LABEL_W - 6,
 		        y + BAR_H - 3);
 		html_text_cut(out, label, LABEL_CHARS);
 		fprintf(out, "</text><rect class=\"bar%s%s\" x=\"%d\" y=\"%zu\" width=\"%d\" "
 		        "height=\"%d\"/><text class=\"count\" x=\"%d\" y=\"%zu\">%zu</text></g>\n",
-		        is_other ? " other" : classes != NULL ? " " : "",
+		        is_other ? " muted other" : classes != NULL ? " " : "",
 		        !is_other && classes != NULL ? classes[i] : "", LABEL_W, y, w, BAR_H,
 		        LABEL_W + w + 6, y + BAR_H - 3, count);
 	}
@@ -384,8 +389,8 @@ static void diff_close(FILE *out, size_t n)
 		return;
 	fputs("</tbody>\n</table>\n", out);
 	if (n > DIFF_MAX_ROWS)
-		fprintf(out, "<p class=\"more\">%zu more not shown here: <code>certsweep diff</code> "
-		        "lists them all.</p>\n", n - DIFF_MAX_ROWS);
+		fprintf(out, "<p class=\"more\">%zu more not shown here: "
+		        "<code>certsweep diff</code> lists them all.</p>\n", n - DIFF_MAX_ROWS);
 }
 
 static void td_text(FILE *out, const char *s)
@@ -448,8 +453,9 @@ static void diff_findings(FILE *out, const struct inventory *inv, const char *id
 		if (list[i] >= inv->n_findings)
 			continue;
 		f = &inv->findings[list[i]];
-		fprintf(out, "<tr class=\"%s\">", sev_class(f->severity_level));
-		td_text(out, f->severity);
+		fprintf(out, "<tr><td class=\"%s\">", sev_class(f->severity_level));
+		html_text(out, f->severity);
+		fputs("</td>", out);
 		td_text(out, f->check_id);
 		td_ep(out, inv, f->endpoint);
 		td_text(out, f->message);
@@ -496,7 +502,8 @@ static void write_diff(FILE *out, const struct diff_result *d)
 
 	shown = diff_open(out, "vanished", "Vanished endpoints", d->n_vanished_eps, gone_cols, 5);
 	for (size_t i = 0; i < shown; i++) {
-		size_t e = d->vanished_eps[i], now = d->vanished_now ? d->vanished_now[i] : INV_NONE;
+		size_t e = d->vanished_eps[i];
+		size_t now = d->vanished_now != NULL ? d->vanished_now[i] : INV_NONE;
 
 		if (e >= a->n_endpoints)
 			continue;
@@ -514,12 +521,13 @@ static void write_diff(FILE *out, const struct diff_result *d)
 		const struct inv_cert *ca = c->cert_a < a->n_certs ? &a->certs[c->cert_a] : NULL;
 		const struct inv_cert *cb = c->cert_b < b->n_certs ? &b->certs[c->cert_b] : NULL;
 
-		fprintf(out, "<tr class=\"%s\">", c->renewed ? "renewed" : "replaced");
+		fputs("<tr>", out);
 		if (c->ep_b < b->n_endpoints)
 			td_ep(out, b, c->ep_b);
 		else
 			td_ep(out, a, c->ep_a);
-		fprintf(out, "<td>%s</td>", c->renewed ? "renewed" : "replaced");
+		fprintf(out, "<td class=\"%s\">%s</td>", c->renewed ? "renewed" : "replaced",
+		        c->renewed ? "renewed" : "replaced");
 		td_change(out, ca ? cert_name(ca) : "-", cb ? cert_name(cb) : "-");
 		td_change(out, ca ? cert_issuer(ca) : "-", cb ? cert_issuer(cb) : "-");
 		td_change(out, ca ? ca->not_after : "-", cb ? cb->not_after : "-");
@@ -663,7 +671,8 @@ static json_t *finding_row(const struct inventory *inv, const struct inv_finding
 static json_t *order_row(const struct inventory *inv, const struct inv_order *o)
 {
 	return json_pack("[I,o,o,o,o,o,o,o,I,o,o]", (json_int_t)o->id, ndjson_text(o->status),
-	                 ndjson_text(o->ca_state), ndjson_text(o->common_name), ndjson_text(o->sans),
+	                 ndjson_text(o->ca_state), ndjson_text(o->common_name),
+	                 ndjson_text(o->sans),
 	                 ndjson_text(o->reason), jtime(o->created_at), jtime(o->updated_at),
 	                 ix(o->cert, inv->n_certs),
 	                 jix_array(o->endpoints, o->n_endpoints, inv->n_endpoints),
@@ -702,8 +711,9 @@ static int write_data(FILE *out, const struct inventory *inv, const char *scope)
 	int rc = -1;
 
 	iso8601_utc(iso, sizeof(iso), (time_t)inv->generated_at);
-	fprintf(out, "<script id=\"cs-data\" type=\"application/json\">{\"v\":1,\"generated\":\"%s\","
-	        "\"now\":%lld,\"scope\":", iso, (long long)inv->generated_at);
+	fprintf(out, "<script id=\"cs-data\" type=\"application/json\">"
+	        "{\"v\":1,\"generated\":\"%s\",\"now\":%lld,\"scope\":", iso,
+	        (long long)inv->generated_at);
 	if (emit(out, ndjson_text(scope), 1) < 0)
 		goto out;
 
@@ -750,9 +760,9 @@ static void write_views(FILE *out)
 	      "<div class=\"view\" id=\"view-certs\"></div>\n"
 	      "<div class=\"view\" id=\"view-findings\"></div>\n"
 	      "<div class=\"view\" id=\"view-orders\"></div>\n"
-	      "</section>\n<aside id=\"detail\"></aside>\n"
-	      "<noscript><p class=\"note\">The endpoint, certificate, finding and order tables need "
-	      "JavaScript; the summary and the charts above do not.</p></noscript>\n"
+	      "</section>\n<aside id=\"detail\" hidden></aside>\n"
+	      "<noscript><p class=\"note\">The endpoint, certificate, finding and order tables "
+	      "need JavaScript; the summary and the charts above do not.</p></noscript>\n"
 	      "</main>\n", out);
 }
 
@@ -767,8 +777,8 @@ int report_html(const struct inventory *inv, const struct diff_result *diff, FIL
 
 	if (asset_check(report_js, report_js_len, "</script", "<!--") < 0 ||
 	    asset_check(report_css, report_css_len, "</style", NULL) < 0) {
-		snprintf(err, errlen, "embedded report assets are unusable (NUL, invalid UTF-8, or a "
-		         "sequence that ends their element)");
+		snprintf(err, errlen, "embedded report assets are unusable (NUL, invalid UTF-8, "
+		         "or a sequence that ends their element)");
 		goto out;
 	}
 	js = newlines_normalised(report_js, report_js_len, &js_len);

@@ -163,10 +163,14 @@ int report_summarize(const struct inventory *inv, int64_t now, struct report_sum
 			countries[n_cc++] = e->country;
 	}
 	if (count_labels(issuers, n_iss, s->issuers, SUMMARY_TOP, &s->n_issuers,
-	                 &s->issuers_other) < 0 ||
-	    count_labels(protocols, n_proto, s->protocols,
-	                 sizeof(s->protocols) / sizeof(s->protocols[0]), &s->n_protocols, NULL) < 0 ||
-	    count_labels(countries, n_cc, s->countries, SUMMARY_TOP, &s->n_countries,
+	                 &s->issuers_other) < 0)
+		goto out;
+	/* protocols has no "other": there are fewer negotiable versions than bars */
+	if (count_labels(protocols, n_proto, s->protocols,
+	                 sizeof(s->protocols) / sizeof(s->protocols[0]), &s->n_protocols,
+	                 NULL) < 0)
+		goto out;
+	if (count_labels(countries, n_cc, s->countries, SUMMARY_TOP, &s->n_countries,
 	                 &s->countries_other) < 0)
 		goto out;
 	rc = 0;

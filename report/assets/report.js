@@ -30,9 +30,10 @@
 	'use strict';
 
 	const PAGE_SIZE = 100;
-	const MAX_DETAIL_ITEMS = 200;     /* endpoints and SANs listed in the detail panel */
+	const MAX_DETAIL_ITEMS = 1000;    /* SANs, endpoints, findings listed in the detail panel */
 	const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
-	const SEV_RANK = new Map([['critical', 4], ['high', 3], ['medium', 2], ['low', 1], ['info', 0]]);
+	const SEV_RANK = new Map([['critical', 4], ['high', 3], ['medium', 2], ['low', 1],
+		['info', 0]]);
 	const SEV_CLASS = new Map(SEVERITIES.map((s) => [s, 'sev-' + s]));
 	const GRADE_RANK = new Map(['A+', 'A', 'A-', 'B', 'C', 'D', 'E', 'F', 'T', 'M']
 		.map((g, i) => [g, i]));
@@ -76,7 +77,9 @@
 			v = isNaN(d.getTime()) ? String(v) : d.toISOString();
 		}
 		const s = str(v);
-		return /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(s) ? s.slice(0, 10) + ' ' + s.slice(11, 16) : s;
+		if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(s))
+			return s;
+		return s.slice(0, 10) + ' ' + s.slice(11, 16);
 	}
 
 	function fmtDate(v) {
@@ -197,7 +200,9 @@
 	function epAddr(i) {
 		const ip = EP.s(i, 'ip');
 		const port = EP.s(i, 'port');
-		const host = ip !== '' ? (ip.indexOf(':') >= 0 ? '[' + ip + ']' : ip) : EP.s(i, 'host');
+		let host = EP.s(i, 'host');
+		if (ip !== '')
+			host = ip.indexOf(':') >= 0 ? '[' + ip + ']' : ip;
 		return port !== '' ? host + ':' + port : host;
 	}
 	/* A key that sorts addresses numerically: IPv4 before IPv6 before names, then port. */
@@ -312,7 +317,7 @@
 					return;
 				}
 				const c = t.closest('[data-cert]');
-				if (c && aside.contains(c))
+				if (c && c !== aside && aside.contains(c))
 					showCert(Number(c.dataset.cert));
 			});
 		}
@@ -334,6 +339,10 @@
 		const dd = el('dd', cls || '', value === '' ? '\u2014' : value);
 		dl.appendChild(dd);
 		return dd;
+	}
+
+	function moreText(total) {
+		return '\u2026 and ' + (total - MAX_DETAIL_ITEMS) + ' more';
 	}
 
 	function certLink(c, text) {
@@ -376,7 +385,8 @@
 		dlRow(dl, 'Key', CE.s(c, 'key'));
 		dlRow(dl, 'Signature', CE.s(c, 'sig'));
 		const pref = CE.f(c, 'preferred');
-		dlRow(dl, 'Preferred CA', pref === -1 ? 'unknown' : yesNo(pref), pref === 0 ? 'bad' : '');
+		dlRow(dl, 'Preferred CA', pref === -1 ? 'unknown' : yesNo(pref),
+			pref === 0 ? 'bad' : '');
 		const trusted = CE.f(c, 'trusted');
 		dlRow(dl, 'Trusted', trusted === -1 ? 'unknown' : yesNo(trusted),
 			trusted === 0 ? 'bad' : '');
@@ -399,8 +409,7 @@
 			for (const s of sans.slice(0, MAX_DETAIL_ITEMS))
 				ul.appendChild(el('li', '', s));
 			if (sans.length > MAX_DETAIL_ITEMS)
-				ul.appendChild(el('li', 'more',
-					'\u2026 and ' + (sans.length - MAX_DETAIL_ITEMS) + ' more'));
+				ul.appendChild(el('li', 'more', moreText(sans.length)));
 			aside.appendChild(ul);
 		}
 
@@ -414,12 +423,13 @@
 			for (const k of chain) {
 				const li = el('li', '');
 				li.appendChild(certLink(k, certCN(k)));
-				const na = CE.s(k, 'not_after');
+				const na = fmtDate(CE.s(k, 'not_after')) || '\u2014';
 				const kd = certDays(k);
-				li.appendChild(el('span', 'sub', 'issued by ' + (certIssuer(k) || '\u2014') +
-					' \u00b7 not after ' + (fmtDate(na) || '\u2014')));
-				if (daysClass(kd) !== '')
-					li.appendChild(el('span', 'badge ' + daysClass(kd), daysText(kd)));
+				const kc = daysClass(kd);
+				li.appendChild(el('span', 'sub', 'issued by ' +
+					(certIssuer(k) || '\u2014') + ' \u00b7 not after ' + na));
+				if (kc !== '')
+					li.appendChild(el('span', 'badge ' + kc, daysText(kd)));
 				ol.appendChild(li);
 			}
 			aside.appendChild(ol);
@@ -441,8 +451,8 @@
 				const tr = el('tr', epNonPref(e) ? 'nonpref' : '');
 				tr.appendChild(el('td', '', epAddr(e)));
 				tr.appendChild(el('td', '', EP.s(e, 'sni')));
-				tr.appendChild(el('td', EP.s(e, 'status') === 'ok' ? 'st-ok' : 'st-bad',
-					EP.s(e, 'status')));
+				const st = EP.s(e, 'status');
+				tr.appendChild(el('td', st === 'ok' ? 'st-ok' : 'st-bad', st));
 				tr.appendChild(el('td', GRADE_CLASS.get(EP.s(e, 'grade')) || '',
 					EP.s(e, 'grade')));
 				tb.appendChild(tr);
@@ -450,8 +460,7 @@
 			t.appendChild(tb);
 			aside.appendChild(t);
 			if (eps.length > MAX_DETAIL_ITEMS)
-				aside.appendChild(el('p', 'more',
-					'\u2026 and ' + (eps.length - MAX_DETAIL_ITEMS) + ' more'));
+				aside.appendChild(el('p', 'more', moreText(eps.length)));
 		}
 
 		/* Findings with their fixes */
@@ -464,7 +473,8 @@
 			for (const f of fl.slice(0, MAX_DETAIL_ITEMS)) {
 				const li = el('li', '');
 				const sev = FI.s(f, 'severity');
-				li.appendChild(el('span', 'sev ' + (SEV_CLASS.get(sev) || ''), sev));
+				const sc = SEV_CLASS.get(sev) || '';
+				li.appendChild(el('span', sc !== '' ? 'sev ' + sc : 'sev', sev));
 				li.appendChild(el('code', 'check', FI.s(f, 'check')));
 				const e = ref(FI.raw(f, 'ep'), EP);
 				if (e >= 0)
@@ -479,8 +489,7 @@
 			}
 			aside.appendChild(ul);
 			if (fl.length > MAX_DETAIL_ITEMS)
-				aside.appendChild(el('p', 'more',
-					'\u2026 and ' + (fl.length - MAX_DETAIL_ITEMS) + ' more'));
+				aside.appendChild(el('p', 'more', moreText(fl.length)));
 		}
 
 		/* Order */
@@ -530,14 +539,14 @@
 		let order = new Array(n);           /* every row, in the current sort order */
 		for (let i = 0; i < n; i++)
 			order[i] = i;
-		let visible = order;                /* the rows passing the filters, in that order */
+		let visible = order;                /* the rows passing the filters, same order */
 		let page = 0;
 		let sortKey = '';
 		let sortDir = 0;                    /* 1 ascending, -1 descending */
 		let query = '';
-		const searchText = new Array(n);    /* lowercased row text, built on the first filter */
+		const searchText = new Array(n);    /* lowercased row text, built when filtering */
 		const sortKeys = new Map();         /* column key -> per-row sort key */
-		const quickValues = new Map();      /* quick filter id -> true/false or select value */
+		const quickValues = new Map();      /* quick filter id -> checked or select value */
 
 		/* Heading and controls */
 		const h = el('h2', '', spec.title + ' ');
@@ -704,7 +713,7 @@
 			k = new Array(n);
 			for (let i = 0; i < n; i++) {
 				let v = c.sort ? c.sort(i) : c.text(i);
-				if (v === undefined || v === '' || (typeof v === 'number' && isNaN(v)))
+				if (v === undefined || v === '' || Number.isNaN(v))
 					v = null;
 				k[i] = v;
 			}
@@ -748,15 +757,18 @@
 			refilter();
 		}
 
+		function headerOf(target) {
+			return target instanceof Element ? target.closest('th[data-col]') : null;
+		}
 		thead.addEventListener('click', (ev) => {
-			const t = ev.target instanceof Element ? ev.target.closest('th[data-col]') : null;
+			const t = headerOf(ev.target);
 			if (t)
 				sortBy(t.dataset.col);
 		});
 		thead.addEventListener('keydown', (ev) => {
 			if (ev.key !== 'Enter' && ev.key !== ' ')
 				return;
-			const t = ev.target instanceof Element ? ev.target.closest('th[data-col]') : null;
+			const t = headerOf(ev.target);
 			if (t) {
 				ev.preventDefault();
 				sortBy(t.dataset.col);
@@ -777,7 +789,7 @@
 			}
 		});
 
-		/* Certificates open from a row or a cell (event delegation: one listener a table). */
+		/* A certificate opens from a row or a cell (delegation: one listener a table). */
 		function openFrom(target) {
 			const t = target instanceof Element ? target.closest('[data-cert]') : null;
 			if (t && tbody.contains(t)) {
@@ -836,17 +848,18 @@
 				page = 0;
 			const start = page * PAGE_SIZE;
 			const end = Math.min(total, start + PAGE_SIZE);
+			if (wrap.scrollTop > 0)    /* read before the change: no forced layout */
+				wrap.scrollTop = 0;
 			const frag = document.createDocumentFragment();
 			for (let p = start; p < end; p++)
 				frag.appendChild(buildRow(visible[p]));
 			tbody.replaceChildren(frag);
-			pageSpan.textContent = total === 0 ? '0 of 0' : (start + 1) + '-' + end + ' of ' + total;
+			pageSpan.textContent = total === 0 ? '0 of 0' :
+				(start + 1) + '-' + end + ' of ' + total;
 			prev.disabled = page === 0;
 			next.disabled = end >= total;
 			tfoot.hidden = total !== 0;
-			emptyCell.textContent = n === 0 ? 'no ' + spec.plural : 'no matching ' + spec.plural;
-			if (total > 0 && wrap.scrollTop > 0)
-				wrap.scrollTop = 0;
+			emptyCell.textContent = (n === 0 ? 'no ' : 'no matching ') + spec.plural;
 		}
 
 		render();
@@ -875,13 +888,15 @@
 	function endpointsView() {
 		const columns = [
 			{ key: 'host', label: 'Host', text: (i) => EP.s(i, 'host') },
-			{ key: 'addr', label: 'Address', text: epAddr, sort: epAddrKey, plain: true },
+			{ key: 'addr', label: 'Address', text: epAddr, sort: epAddrKey,
+			  plain: true },
 			{ key: 'sni', label: 'SNI', text: (i) => EP.s(i, 'sni') },
 			{ key: 'starttls', label: 'STARTTLS', text: (i) => EP.s(i, 'starttls') },
 			{ key: 'status', label: 'Status',
 			  text: (i) => {
 				const e = EP.s(i, 'error');
-				return e !== '' ? EP.s(i, 'status') + ' \u00b7 ' + e : EP.s(i, 'status');
+				const st = EP.s(i, 'status');
+				return e !== '' ? st + ' \u00b7 ' + e : st;
 			  },
 			  sort: (i) => EP.s(i, 'status'),
 			  cls: (i) => EP.s(i, 'status') === 'ok' ? 'st-ok' : 'st-bad',
@@ -902,7 +917,8 @@
 			  cls: (i) => GRADE_CLASS.get(EP.s(i, 'grade')) || '' },
 		];
 		if (hasCountry)
-			columns.push({ key: 'country', label: 'Country', text: (i) => EP.s(i, 'country') });
+			columns.push({ key: 'country', label: 'Country',
+				text: (i) => EP.s(i, 'country') });
 		columns.push(
 			{ key: 'cert', label: 'Certificate', text: (i) => certCell(epCert(i)),
 			  sort: (i) => {
@@ -920,7 +936,8 @@
 			  cls: (i) => findingsClass(epFindings(i)) },
 			{ key: 'order', label: 'Order', text: (i) => orderStatus(epOrder(i)) });
 		makeView({
-			name: 'endpoints', title: 'Endpoints', plural: 'endpoints', n: EP.n, columns,
+			name: 'endpoints', title: 'Endpoints', plural: 'endpoints', n: EP.n,
+			columns,
 			rowClass: (i) => epNonPref(i) ? 'nonpref' : '',
 			quick: [
 				{ kind: 'check', id: 'q-endpoints-tls', label: 'TLS only',
@@ -937,18 +954,21 @@
 		const columns = [
 			{ key: 'cn', label: 'Common name', text: certCN },
 			{ key: 'issuer', label: 'Issuer', text: certIssuer },
-			{ key: 'not_after', label: 'Not after', text: (c) => fmtDate(CE.s(c, 'not_after')),
+			{ key: 'not_after', label: 'Not after',
+			  text: (c) => fmtDate(CE.s(c, 'not_after')),
 			  sort: (c) => CE.s(c, 'not_after') },
 			{ key: 'days', label: 'Days left', num: true,
 			  text: (c) => str(certDays(c)), sort: certDays,
 			  cls: (c) => daysClass(certDays(c)) },
 			{ key: 'key', label: 'Key', text: (c) => CE.s(c, 'key') },
 			{ key: 'sig', label: 'Signature', text: (c) => CE.s(c, 'sig') },
-			{ key: 'preferred', label: 'Preferred', text: (c) => yesNo(CE.f(c, 'preferred')),
+			{ key: 'preferred', label: 'Preferred',
+			  text: (c) => yesNo(CE.f(c, 'preferred')),
 			  cls: (c) => CE.f(c, 'preferred') === 0 ? 'bad' : '' },
 			{ key: 'trusted', label: 'Trusted', text: (c) => yesNo(CE.f(c, 'trusted')),
 			  cls: (c) => CE.f(c, 'trusted') === 0 ? 'bad' : '' },
-			{ key: 'eps', label: 'Endpoints', num: true, text: (c) => String(count(c, 'eps', EP)),
+			{ key: 'eps', label: 'Endpoints', num: true,
+			  text: (c) => String(count(c, 'eps', EP)),
 			  sort: (c) => count(c, 'eps', EP) },
 			{ key: 'findings', label: 'Findings', num: true,
 			  text: (c) => findingsText(refs(CE.raw(c, 'findings'), FI)),
@@ -957,13 +977,15 @@
 			{ key: 'order', label: 'Order', text: (c) => orderStatus(certOrder(c)) },
 		];
 		makeView({
-			name: 'certs', title: 'Certificates', plural: 'certificates', n: CE.n, columns,
+			name: 'certs', title: 'Certificates', plural: 'certificates', n: CE.n,
+			columns,
 			rowClass: (c) => CE.f(c, 'preferred') === 0 ? 'nonpref' : '',
 			rowCert: (c) => c,
 			quick: [
 				{ kind: 'check', id: 'q-certs-nonpref', label: 'non-preferred',
 				  test: (c) => CE.f(c, 'preferred') === 0 },
-				{ kind: 'check', id: 'q-certs-exp30', label: 'expiring \u226430 days',
+				{ kind: 'check', id: 'q-certs-exp30',
+				  label: 'expiring \u226430 days',
 				  test: (c) => {
 					const d = certDays(c);
 					return d !== null && d >= 0 && d <= 30;
@@ -1004,9 +1026,13 @@
 				const c = fCert(f);
 				return c < 0 ? '' : certCN(c);
 			  },
-			  build: (td, f) => buildCertCell(td, fCert(f), fCert(f) < 0 ? '' : certCN(fCert(f))) },
+			  build: (td, f) => {
+				const c = fCert(f);
+				buildCertCell(td, c, c < 0 ? '' : certCN(c));
+			  } },
 			{ key: 'status', label: 'Status', text: (f) => FI.s(f, 'status') },
-			{ key: 'first_seen', label: 'First seen', text: (f) => fmtTime(FI.raw(f, 'first_seen')),
+			{ key: 'first_seen', label: 'First seen',
+			  text: (f) => fmtTime(FI.raw(f, 'first_seen')),
 			  sort: (f) => FI.s(f, 'first_seen') },
 		];
 		const options = [['', 'all']];
@@ -1015,7 +1041,8 @@
 		makeView({
 			name: 'findings', title: 'Findings', plural: 'findings', n: FI.n, columns,
 			quick: [
-				{ kind: 'select', id: 'severity-findings', label: 'Severity', options,
+				{ kind: 'select', id: 'severity-findings', label: 'Severity',
+				  options,
 				  test: (f, v) => FI.s(f, 'severity') === v },
 				{ kind: 'check', id: 'q-findings-open', label: 'open only',
 				  test: (f) => FI.s(f, 'status') === 'open' },
@@ -1032,14 +1059,16 @@
 			{ key: 'ca_state', label: 'CA state', text: (o) => OR.s(o, 'ca_state') },
 			{ key: 'cn', label: 'Common name', text: (o) => OR.s(o, 'cn'),
 			  build: (td, o) => {
-				if (oCert(o) >= 0)
-					buildCertCell(td, oCert(o), OR.s(o, 'cn') || certCN(oCert(o)));
+				const c = oCert(o);
+				if (c >= 0)
+					buildCertCell(td, c, OR.s(o, 'cn') || certCN(c));
 				else
 					td.textContent = OR.s(o, 'cn');
 			  } },
 			{ key: 'sans', label: 'SANs', text: (o) => OR.s(o, 'sans') },
 			{ key: 'endpoints', label: 'Endpoints', text: (o) => OR.s(o, 'endpoints') },
-			{ key: 'updated', label: 'Updated', text: (o) => fmtTime(OR.raw(o, 'updated')),
+			{ key: 'updated', label: 'Updated',
+			  text: (o) => fmtTime(OR.raw(o, 'updated')),
 			  sort: (o) => {
 				const v = OR.raw(o, 'updated');
 				return isInt(v) ? v : str(v);
@@ -1063,8 +1092,9 @@
 		const nav = el('nav', 'jump');
 		nav.id = 'cs-jump';
 		nav.setAttribute('aria-label', 'Tables');
-		const items = [['view-endpoints', 'Endpoints', EP.n], ['view-certs', 'Certificates', CE.n],
-			['view-findings', 'Findings', FI.n], ['view-orders', 'Orders', OR.n]];
+		const items = [['view-endpoints', 'Endpoints', EP.n],
+			['view-certs', 'Certificates', CE.n], ['view-findings', 'Findings', FI.n],
+			['view-orders', 'Orders', OR.n]];
 		for (const [id, label, count] of items) {
 			if (!document.getElementById(id))
 				continue;
@@ -1082,7 +1112,8 @@
 		} catch (e) {
 			const root = document.getElementById('view-' + name);
 			if (root)
-				root.appendChild(el('p', 'error', 'This table could not be shown: ' + str(e)));
+				root.appendChild(el('p', 'error',
+					'This table could not be shown: ' + str(e)));
 			if (typeof console !== 'undefined')
 				console.error(e);
 		}

@@ -53,11 +53,14 @@
 	check('prev enabled', $('#view-endpoints button.prev').disabled, false);
 	$('#view-endpoints button.prev').click();
 	check('back to the first page', pageText(), '1-100 of ' + n);
-	const lastStart = Math.floor((n - 1) / 100) * 100 + 1;
-	for (let k = 1; k < lastStart; k += 100)
-		$('#view-endpoints button.next').click();
-	check('last page', [pageText(), $('#view-endpoints button.next').disabled],
-		[lastStart + '-' + n + ' of ' + n, true]);
+	/* walking to the last page renders every page: only for a few thousand rows */
+	if (n <= 5000) {
+		const lastStart = Math.floor((n - 1) / 100) * 100 + 1;
+		for (let k = 1; k < lastStart; k += 100)
+			$('#view-endpoints button.next').click();
+		check('last page', [pageText(), $('#view-endpoints button.next').disabled],
+			[lastStart + '-' + n + ' of ' + n, true]);
+	}
 
 	timed('first filter (builds the search text)', () => filterNow('www1'));
 	const expect = data.eps.filter((r) => (r[0] + '\n' + r[3]).toLowerCase()

@@ -186,6 +186,10 @@
 		check('detail lists the serving endpoint', d().indexOf('127.0.0.11:443') >= 0, true);
 		check('detail shows the SANs', $$('#detail ul.sans li').map((li) => li.textContent),
 			['DNS:old.example.test']);
+		const heading = detail().querySelector('h2');
+		detail().querySelector('dl.props dd').click();
+		check('a click on plain detail text changes nothing', [detailOpen(),
+			detail().querySelector('h2') === heading], [true, true]);
 		$('#detail ol.chain [data-cert]').click();
 		check('chain entry opens the intermediate', detail().querySelector('h2').textContent,
 			'Preferred Test Intermediate');

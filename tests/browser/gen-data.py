@@ -10,8 +10,8 @@ usage: gen-data.py N
 import json
 import random
 import sys
+import time
 
-SEVERITIES = ["critical", "high", "medium", "low", "info"]
 CHECKS = [("cert.expired", "critical"), ("cert.expiring", "high"),
           ("issuer.non_preferred", "medium"), ("ocsp.no_stapling", "low"),
           ("hsts.missing", "info")]
@@ -19,7 +19,6 @@ NOW = 1795651200                      # 2026-11-26T00:00:00Z
 
 
 def iso(t):
-    import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
@@ -88,8 +87,10 @@ def main():
                     certs[c][12] if c >= 0 else -1, c, f_list, -1, iso(NOW - 600)])
     for c in range(0, n_leaf, 50):
         o = len(orders)
-        orders.append([o + 1, rnd.choice(["Waiting for CSR", "Processing", "Issued", "Installed"]),
-                       rnd.choice(["", "Accepted by CA"]), certs[c][1], certs[c][1], "cert.expiring",
+        orders.append([o + 1,
+                       rnd.choice(["Waiting for CSR", "Processing", "Issued", "Installed"]),
+                       rnd.choice(["", "Accepted by CA"]), certs[c][1], certs[c][1],
+                       "cert.expiring",
                        iso(NOW - 86400 * 5), iso(NOW - 3600), c, certs[c][17][:5],
                        ", ".join("%s:%d" % (eps[e][1], eps[e][2]) for e in certs[c][17][:5])])
         certs[c][19] = o

@@ -60,8 +60,9 @@ static struct inv_cert certs[7] = {
 	  .key_type = "RSA", .key_bits = 2048, .sig_alg = "sha256WithRSAEncryption", .leaf = 1,
 	  .preferred = 0, .trusted = 0, .endpoints = c0_eps, .n_endpoints = 1, .chain = c0_chain,
 	  .n_chain = 1, .findings = c0_findings, .n_findings = 1, .order = 0 },
-	{ .id = 101, .sha256 = "11bb", .subject_cn = "soon.example", .issuer_org = "Sectigo Limited",
-	  .issuer_cn = "Sectigo RSA DV", .not_after_unix = NOW + 3 * DAY, .has_not_after = 1,
+	{ .id = 101, .sha256 = "11bb", .subject_cn = "soon.example",
+	  .issuer_org = "Sectigo Limited", .issuer_cn = "Sectigo RSA DV",
+	  .not_after_unix = NOW + 3 * DAY, .has_not_after = 1,
 	  .key_type = "EC", .key_bits = 256, .curve = "P-256", .leaf = 1, .preferred = 1,
 	  .trusted = 1, .endpoints = c1_eps, .n_endpoints = 1, .findings = c1_findings,
 	  .n_findings = 1, .order = INV_NONE },
@@ -246,6 +247,15 @@ static char *between(const char *page, const char *open, const char *close)
 	return s;
 }
 
+/* The figure#chart-ID element's content (malloc'd). */
+static char *figure(const char *page, const char *id)
+{
+	char open[96];
+
+	snprintf(open, sizeof(open), "<figure class=\"chart\" id=\"chart-%s\">", id);
+	return between(page, open, "</figure>");
+}
+
 static void sha256_b64(const char *s, size_t n, char *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -318,7 +328,7 @@ static void test_html_text_cut(void **state)
 		{ "abc", 0, "\xe2\x80\xa6" },
 		{ "", 0, "" },
 		{ "\xc3\xa9<x", 2, "\xc3\xa9&lt;\xe2\x80\xa6" },      /* characters, not bytes */
-		{ "\xff\xffz", 2, FFFD FFFD "\xe2\x80\xa6" },         /* a bad byte is one character */
+		{ "\xff\xffz", 2, FFFD FFFD "\xe2\x80\xa6" },   /* a bad byte is one character */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -464,7 +474,9 @@ static void test_summary_boundaries(void **state)
 		0, 1, 7 * DAY, 7 * DAY + 1, 30 * DAY, 90 * DAY + 1, 52 * 7 * DAY - 1, 52 * 7 * DAY,
 	};
 	struct inv_cert c[sizeof(offs) / sizeof(offs[0])];
-	struct inventory inv = { .generated_at = NOW, .certs = c, .n_certs = sizeof(c) / sizeof(c[0]) };
+	struct inventory inv = {
+		.generated_at = NOW, .certs = c, .n_certs = sizeof(c) / sizeof(c[0]),
+	};
 	struct report_summary s;
 
 	(void)state;
@@ -557,9 +569,12 @@ static void test_page_no_raw_payload(void **state)
 	}
 	/* the issuer payload, escaped, in the chart's SVG text and title */
 	{
-		char *fig = between(page, "<figure class=\"chart\" id=\"chart-issuers\">", "</figure>");
+		char *fig = figure(page, "issuers");
 
-		assert_int_equal(count(fig, "&lt;img src=x onerror=alert(1)&gt;"), 2);
+		assert_int_equal(count(fig, "<title>&lt;img src=x onerror=alert(1)&gt;: "
+		                            "1 certificate</title>"), 1);
+		/* the visible label is cut at 22 characters (escaping is per character) */
+		assert_int_equal(count(fig, ">&lt;img src=x onerror=ale\xe2\x80\xa6</text>"), 1);
 		free(fig);
 	}
 	assert_non_null(strstr(page, "<title>certsweep report</title>"));
@@ -576,7 +591,7 @@ static void test_page_no_raw_payload(void **state)
 
 		assert_non_null(strstr(page, ids[i]));
 	}
-	assert_non_null(strstr(page, "<aside id=\"detail\">"));
+	assert_non_null(strstr(page, "<aside id=\"detail\" hidden>"));
 	assert_non_null(strstr(page, "<noscript>"));
 	assert_null(strstr(page, "<section id=\"diff\">"));
 	free(page);
@@ -739,7 +754,8 @@ static void test_page_tiles(void **state)
 	assert_non_null(strstr(page, "<div class=\"tile\" data-key=\"endpoints\">"));
 	/* the summary tiles are inside section#summary, before the charts */
 	assert_true(strstr(page, "<section id=\"summary\">") < strstr(page, "data-key=\"tls\""));
-	assert_true(strstr(page, "data-key=\"untrusted\"") < strstr(page, "<section id=\"charts\">"));
+	assert_true(strstr(page, "data-key=\"untrusted\"") <
+	            strstr(page, "<section id=\"charts\">"));
 	free(page);
 }
 
@@ -749,7 +765,7 @@ static void test_page_charts(void **state)
 	char pat[64];
 
 	(void)state;
-	fig = between(page, "<figure class=\"chart\" id=\"chart-expiry\">", "</figure>");
+	fig = figure(page, "expiry");
 	assert_int_equal(count(fig, "<rect class=\"bar wk\""), SUMMARY_WEEKS);
 	for (size_t i = 0; i < SUMMARY_WEEKS; i++) {
 		int one = i == 0 || i == 2 || i == 8;
@@ -758,27 +774,29 @@ static void test_page_charts(void **state)
 		snprintf(pat, sizeof(pat), "data-week=\"%zu\"", i);
 		assert_int_equal(count(fig, pat), 1);
 		rect = between(fig, pat, "</rect>");
-		/* weeks 0, 2 and 8 have one certificate (a full-height bar), the rest none */
-		assert_non_null(strstr(rect, one ? "height=\"140\"><title>" : "height=\"0\"><title>"));
-		assert_non_null(strstr(rect, one ? ": 1 certificate</title>" : ": 0 certificates</title>"));
+		/* weeks 0, 2 and 8 have one certificate (a full-height bar: 120), the rest none */
+		assert_non_null(strstr(rect, one ? "height=\"120\"><title>"
+		                                 : "height=\"0\"><title>"));
+		assert_non_null(strstr(rect, one ? ": 1 certificate</title>"
+		                                 : ": 0 certificates</title>"));
 		free(rect);
 	}
 	assert_non_null(strstr(fig, "<title>week of 2026-11-26: 1 certificate</title>"));
 	assert_non_null(strstr(fig, "<title>week of 2026-12-03: 0 certificates</title>"));
 	/* month labels: November's last days get none (December starts a week later), the
 	 * first label and January's carry the year */
-	assert_null(strstr(fig, ">Nov 2026</text>"));
-	assert_non_null(strstr(fig, ">Dec 2026</text>"));
-	assert_non_null(strstr(fig, ">Jan 2027</text>"));
-	assert_non_null(strstr(fig, ">Feb</text>"));
-	assert_non_null(strstr(fig, ">Nov</text>")); /* November 2027 */
-	assert_int_equal(count(fig, "class=\"axis month\""), 12);
+	assert_int_equal(count(fig, "class=\"month\""), 12);
+	assert_int_equal(count(fig, "class=\"year\""), 2);
+	assert_true(strstr(fig, ">Dec</text>") < strstr(fig, ">Nov</text>")); /* November 2027 */
+	assert_true(strstr(fig, ">Dec</text><text class=\"year\"") < strstr(fig, ">2026</text>"));
+	assert_true(strstr(fig, ">Jan</text><text class=\"year\"") < strstr(fig, ">2027</text>"));
+	assert_null(strstr(fig, ">Feb</text><text class=\"year\""));
 	assert_non_null(strstr(fig, "data-key=\"chart_expired\">1<"));
 	assert_non_null(strstr(fig, "data-key=\"chart_later\">1<"));
 	free(fig);
 
 	/* issuers: most first, ties by label */
-	fig = between(page, "<figure class=\"chart\" id=\"chart-issuers\">", "</figure>");
+	fig = figure(page, "issuers");
 	assert_int_equal(count(fig, "<g class=\"row\">"), 4);
 	assert_true(strstr(fig, "Sectigo Limited") < strstr(fig, "(unknown)"));
 	assert_true(strstr(fig, "(unknown)") < strstr(fig, "&lt;img"));
@@ -787,18 +805,18 @@ static void test_page_charts(void **state)
 	assert_null(strstr(fig, "bar other")); /* no "other" with 4 issuers */
 	free(fig);
 
-	grades_fig = between(page, "<figure class=\"chart\" id=\"chart-grades\">", "</figure>");
+	grades_fig = figure(page, "grades");
 	assert_int_equal(count(grades_fig, "<g class=\"row\">"), 4); /* A+ A F none */
 	assert_non_null(strstr(grades_fig, "<title>A+: 1 endpoint</title>"));
-	assert_non_null(strstr(grades_fig, "class=\"bar g-f\""));
+	assert_non_null(strstr(grades_fig, "class=\"bar bad\""));
 	free(grades_fig);
 
-	fig = between(page, "<figure class=\"chart\" id=\"chart-protocols\">", "</figure>");
+	fig = figure(page, "protocols");
 	assert_int_equal(count(fig, "<g class=\"row\">"), 2);
 	assert_true(strstr(fig, "TLSv1.3") < strstr(fig, "TLSv1.2"));
 	free(fig);
 
-	fig = between(page, "<figure class=\"chart\" id=\"chart-countries\">", "</figure>");
+	fig = figure(page, "countries");
 	assert_int_equal(count(fig, "<g class=\"row\">"), 2);
 	assert_non_null(strstr(fig, "<title>DE: 2 endpoints</title>"));
 	free(fig);
@@ -832,10 +850,10 @@ static void test_page_no_countries_other_issuers(void **state)
 	}
 	page = render(&inv, NULL);
 	assert_null(strstr(page, "chart-countries"));
-	fig = between(page, "<figure class=\"chart\" id=\"chart-issuers\">", "</figure>");
+	fig = figure(page, "issuers");
 	assert_int_equal(count(fig, "<g class=\"row\">"), SUMMARY_TOP + 1);
 	assert_non_null(strstr(fig, "<title>other: 2 certificates</title>"));
-	assert_non_null(strstr(fig, "class=\"bar other\""));
+	assert_non_null(strstr(fig, "class=\"bar muted other\""));
 	free(fig);
 	free(page);
 }
@@ -864,27 +882,29 @@ static void test_page_diff(void **state)
 	assert_non_null(strstr(sec, "New findings (1)"));
 	assert_non_null(strstr(sec, "Resolved findings (1)"));
 	/* the new endpoint's SNI and its certificate's CN and issuer, escaped */
-	assert_non_null(strstr(sec, "192.0.2.1:443 (&lt;script&gt;alert(1)&lt;/script&gt;.example)"));
+	assert_non_null(strstr(sec, "192.0.2.1:443 (&lt;script&gt;alert(1)&lt;/script&gt;"
+	                            ".example)"));
 	assert_non_null(strstr(sec, "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
 	assert_non_null(strstr(sec, "<td>&quot;&#39;&amp;" FFFD FFFD " bad</td>"));
 	/* vanished: gone from B */
 	assert_non_null(strstr(sec, "192.0.2.7:443"));
 	assert_non_null(strstr(sec, "<td>absent</td>"));
 	/* changed: old -> new, replaced (renewed 0) */
-	assert_non_null(strstr(sec, "<tr class=\"replaced\">"));
+	assert_non_null(strstr(sec, "<td class=\"replaced\">replaced</td>"));
 	assert_non_null(strstr(sec, "<span class=\"old\">soon.example</span> \xe2\x86\x92 "
 	                            "<span class=\"new\">&lt;script&gt;alert(1)&lt;/script&gt;"
 	                            "</span>"));
 	assert_non_null(strstr(sec, "<span class=\"old\"></span> \xe2\x86\x92 "
 	                            "<span class=\"new\">2026-11-24T00:00:00Z</span>"));
 	/* findings: the new one quotes the payload, the resolved one is the <img> message */
-	assert_non_null(strstr(sec, "<tr class=\"sev-critical\"><td>critical</td>"
+	assert_non_null(strstr(sec, "<tr><td class=\"sev-critical\">critical</td>"
 	                            "<td>cert.expired</td>"));
 	assert_non_null(strstr(sec, "<td>certificate &quot;&lt;script&gt;alert(1)&lt;/script&gt;"
 	                            "&quot; expired</td>"));
 	assert_non_null(strstr(sec, "<td>&lt;img src=x onerror=alert(1)&gt;</td>"));
 	/* the diff comes after the charts and before the views */
-	assert_true(strstr(page, "<section id=\"charts\">") < strstr(page, "<section id=\"diff\">"));
+	assert_true(strstr(page, "<section id=\"charts\">") <
+	            strstr(page, "<section id=\"diff\">"));
 	assert_true(strstr(page, "<section id=\"diff\">") < strstr(page, "id=\"view-endpoints\""));
 	free(sec);
 	free(page);
