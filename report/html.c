@@ -220,10 +220,13 @@ static void write_summary(FILE *out, const struct report_summary *s)
 	for (size_t g = 0; g < 11; g++) {
 		if (s->grades[g].n == 0)
 			continue;
+		int none = strcmp(s->grades[g].label, "none") == 0;
+
 		fprintf(out, "<div class=\"tile grade %s\" data-key=\"grade_%s\">"
-		        "<span class=\"n\">%zu</span><span class=\"l\">grade %s</span></div>\n",
-		        grade_class[g],
-		        s->grades[g].label, s->grades[g].n, s->grades[g].label);
+		        "<span class=\"n\">%zu</span><span class=\"l\">%s%s</span></div>\n",
+		        grade_class[g], s->grades[g].label, s->grades[g].n,
+		        none ? "not graded (run analyze or scan --checks advanced)" : "grade ",
+		        none ? "" : s->grades[g].label);
 	}
 	fputs("</section>\n", out);
 }

@@ -257,6 +257,10 @@ static int load_endpoints(struct loader *L)
 		e->country = str(L, s, 20);
 		e->asn = str(L, s, 21);
 		e->as_org = str(L, s, 22);
+		if (e->status != NULL && strcmp(e->status, "ok") != 0) {
+			/* no chain was presented: nothing was verified or judged */
+			e->verified = e->preferred = e->hostname_ok = -1;
+		}
 		e->grade = e->grade_ignoring_trust = e->protocols = "";
 		e->leaf = INV_NONE;
 		e->order = INV_NONE;
