@@ -40,7 +40,7 @@ BUILD := build/$(if $(SANITIZER),$(SANITIZER),default)$(if $(FUZZ),-$(FUZZ))
 ALL_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard core/*.c scanner/*.c analyzer/*.c store/*.c report/*.c orders/*.c alerts/*.c))
+LIB_SRC := $(sort $(wildcard core/*.c scanner/*.c passive/*.c enrich/*.c analyzer/*.c store/*.c report/*.c orders/*.c alerts/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -48,6 +48,8 @@ void obs_free(struct observation *o)
 		return;
 	for (size_t i = 0; i < o->chain_len; i++)
 		free(o->chain[i].der);
+	for (size_t i = 0; i < o->client_chain_len; i++)
+		free(o->client_chain[i].der);
 	free(o->host);
 	free(o->sni);
 	free(o);
@@ -63,12 +65,14 @@ void obs_set_error(struct observation *o, enum ep_status st, const char *fmt, ..
 	va_end(ap);
 }
 
-int obs_add_cert(struct observation *o, const unsigned char *der, size_t len)
+/* Appends a copy of der to chain (*n entries). */
+static int add_der(struct der_blob *chain, size_t *n, int *truncated, const unsigned char *der,
+                   size_t len)
 {
 	unsigned char *copy;
 
-	if (o->chain_len >= OBS_MAX_CHAIN) {
-		o->chain_truncated = 1;
+	if (*n >= OBS_MAX_CHAIN) {
+		*truncated = 1;
 		return -1;
 	}
 	if (len == 0 || len > OBS_MAX_CERT_DER)
@@ -77,10 +81,22 @@ int obs_add_cert(struct observation *o, const unsigned char *der, size_t len)
 	if (copy == NULL)
 		return -1;
 	memcpy(copy, der, len);
-	o->chain[o->chain_len].der = copy;
-	o->chain[o->chain_len].len = len;
-	o->chain_len++;
+	chain[*n].der = copy;
+	chain[*n].len = len;
+	(*n)++;
 	return 0;
+}
+
+int obs_add_cert(struct observation *o, const unsigned char *der, size_t len)
+{
+	return add_der(o->chain, &o->chain_len, &o->chain_truncated, der, len);
+}
+
+int obs_add_client_cert(struct observation *o, const unsigned char *der, size_t len)
+{
+	int truncated = 0;
+
+	return add_der(o->client_chain, &o->client_chain_len, &truncated, der, len);
 }
 
 int obs_set_str(char **dst, const char *src)
@@ -103,10 +119,14 @@ struct observation *obs_dup(const struct observation *o)
 	*c = *o;
 	c->host = c->sni = NULL;
 	c->chain_len = 0;
+	c->client_chain_len = 0;
 	if (obs_set_str(&c->host, o->host) != 0 || obs_set_str(&c->sni, o->sni) != 0)
 		goto fail;
 	for (size_t i = 0; i < o->chain_len; i++)
 		if (obs_add_cert(c, o->chain[i].der, o->chain[i].len) != 0)
+			goto fail;
+	for (size_t i = 0; i < o->client_chain_len; i++)
+		if (obs_add_client_cert(c, o->client_chain[i].der, o->client_chain[i].len) != 0)
 			goto fail;
 	c->chain_truncated = o->chain_truncated;
 	return c;

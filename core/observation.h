@@ -43,6 +43,20 @@ struct der_blob {
 	size_t len;
 };
 
+/* Where the endpoint is and whose it is (enrich/geo.h); every field "" when unknown. */
+struct obs_geo {
+	char country[4];      /* ISO 3166-1 alpha-2, e.g. "DE" */
+	char city[96];
+	char asn[16];         /* "AS64500" */
+	char as_org[128];
+	char owner[128];      /* from the organisation's own owner database */
+	char business_unit[128];
+	char site[128];
+};
+
+/* How the observation was made. */
+enum obs_source { OBS_ACTIVE = 0, OBS_PASSIVE = 1 };
+
 struct observation {
 	/* What was targeted. */
 	char ip[46];          /* numeric address, "" when DNS failed */
@@ -72,6 +86,15 @@ struct observation {
 	struct der_blob chain[OBS_MAX_CHAIN];
 	size_t chain_len;
 	int chain_truncated;  /* 1 when the server sent more than OBS_MAX_CHAIN certificates */
+
+	/* Enrichment and provenance (issue 6). */
+	struct obs_geo geo;
+	int geo_looked_up;       /* 1 when geo comes from a lookup (the store then replaces the
+	                            endpoint's stored values, even with "" for a miss) */
+	enum obs_source source;
+	char ja3[33], ja3s[33];  /* passive: MD5 hex of the client's and server's hello, "" none */
+	struct der_blob client_chain[OBS_MAX_CHAIN]; /* passive: a client certificate, owned */
+	size_t client_chain_len;
 };
 
 /* Returns a zeroed observation with timings at -1, or NULL on allocation failure. */
@@ -83,6 +106,8 @@ void obs_set_error(struct observation *o, enum ep_status st, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 /* Appends a copy of a DER certificate; returns 0, or -1 when full/oversized/out of memory. */
 int obs_add_cert(struct observation *o, const unsigned char *der, size_t len);
+/* The same for the client's certificates (passive captures). */
+int obs_add_client_cert(struct observation *o, const unsigned char *der, size_t len);
 /* A deep copy (for work that outlives the engine's callback, e.g. deep analysis); NULL on
  * allocation failure. Free with obs_free. */
 struct observation *obs_dup(const struct observation *o);

@@ -122,6 +122,14 @@ static void ep_hostname_ok(const struct inventory *inv, size_t row, struct cell 
 static void ep_preferred(const struct inventory *inv, size_t row, struct cell *c) { b(c, EP->preferred); }
 static void ep_observed(const struct inventory *inv, size_t row, struct cell *c) { t(c, EP->observed_at); }
 static void ep_scan(const struct inventory *inv, size_t row, struct cell *c) { n(c, EP->scan_id); }
+static void ep_city(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->city); }
+static void ep_owner(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->owner); }
+static void ep_unit(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->business_unit); }
+static void ep_site(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->site); }
+static void ep_source(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->source); }
+static void ep_passive_only(const struct inventory *inv, size_t row, struct cell *c) { b(c, EP->passive_only); }
+static void ep_ja3(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->ja3); }
+static void ep_ja3s(const struct inventory *inv, size_t row, struct cell *c) { s(c, EP->ja3s); }
 
 static void ep_score(const struct inventory *inv, size_t row, struct cell *c)
 {
@@ -202,6 +210,10 @@ static const struct view_col ep_cols[] = {
 	{ "sha256", ep_sha256 },       { "findings", ep_findings },
 	{ "order_id", ep_order_id },   { "order_status", ep_order_status },
 	{ "observed_at", ep_observed }, { "scan_id", ep_scan },
+	{ "city", ep_city },           { "owner", ep_owner },
+	{ "business_unit", ep_unit },  { "site", ep_site },
+	{ "source", ep_source },       { "passive_only", ep_passive_only },
+	{ "ja3", ep_ja3 },             { "ja3s", ep_ja3s },
 };
 
 /* ---------------------------------------------------------------- certificates */
@@ -323,6 +335,10 @@ static void f_first(const struct inventory *inv, size_t row, struct cell *c) { t
 static void f_last(const struct inventory *inv, size_t row, struct cell *c) { t(c, F->last_seen); }
 static void f_resolved(const struct inventory *inv, size_t row, struct cell *c) { t(c, F->resolved_at); }
 
+static void f_owner(const struct inventory *inv, size_t row, struct cell *c) { s(c, FE->owner); }
+static void f_unit(const struct inventory *inv, size_t row, struct cell *c) { s(c, FE->business_unit); }
+static void f_site(const struct inventory *inv, size_t row, struct cell *c) { s(c, FE->site); }
+
 static void f_fix(const struct inventory *inv, size_t row, struct cell *c)
 {
 	s(c, check_fix(F->check_id));
@@ -340,6 +356,8 @@ static const struct view_col f_cols[] = {
 	{ "starttls", f_starttls },     { "cert_sha256", f_sha256 },
 	{ "cert_cn", f_cn },            { "first_seen", f_first },
 	{ "last_seen", f_last },        { "resolved_at", f_resolved },
+	{ "owner", f_owner },           { "business_unit", f_unit },
+	{ "site", f_site },
 };
 
 /* ---------------------------------------------------------------- orders */
@@ -359,6 +377,31 @@ static void o_by(const struct inventory *inv, size_t row, struct cell *c) { s(c,
 static void o_created(const struct inventory *inv, size_t row, struct cell *c) { t(c, O->created_at); }
 static void o_updated(const struct inventory *inv, size_t row, struct cell *c) { t(c, O->updated_at); }
 static void o_eps(const struct inventory *inv, size_t row, struct cell *c) { s(c, O->endpoint_text); }
+
+/* The distinct owners of the order's endpoints in the snapshot, ", "-separated, in order. */
+static void o_owners(const struct inventory *inv, size_t row, struct cell *c)
+{
+	size_t used = 0;
+
+	c->scratch[0] = '\0';
+	for (size_t k = 0; k < O->n_endpoints; k++) {
+		const char *who = inv->endpoints[O->endpoints[k]].owner;
+		size_t len = strlen(who);
+		int seen = 0;
+
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = strcmp(inv->endpoints[O->endpoints[j]].owner, who) == 0;
+		if (seen || len == 0 || used + len + 3 > sizeof(c->scratch))
+			continue;
+		if (used > 0) {
+			memcpy(c->scratch + used, ", ", 2);
+			used += 2;
+		}
+		memcpy(c->scratch + used, who, len + 1);
+		used += len;
+	}
+	s(c, c->scratch);
+}
 
 static void o_old(const struct inventory *inv, size_t row, struct cell *c)
 {
@@ -380,6 +423,7 @@ static const struct view_col o_cols[] = {
 	{ "created_by", o_by },         { "created_at", o_created },
 	{ "updated_at", o_updated },    { "replaces_sha256", o_old },
 	{ "new_sha256", o_new },        { "endpoints", o_eps },
+	{ "owners", o_owners },
 };
 
 #define COLS(a) a, sizeof(a) / sizeof(a[0])

@@ -98,8 +98,13 @@ struct inv_endpoint {
 	const char *protocols;       /* space-separated, "" when no analysis */
 	int64_t analyzed_at;         /* 0 when no analysis */
 	const char *country;         /* ISO 3166 code, "" without GeoIP data */
+	const char *city;            /* "" without data */
 	const char *asn;             /* "AS64500", "" without data */
 	const char *as_org;          /* "" without data */
+	const char *owner, *business_unit, *site; /* owner database, "" without data */
+	const char *source;          /* this observation's: "active" or "passive" */
+	int passive_only;            /* 1 when no active sweep ever observed the endpoint */
+	const char *ja3, *ja3s;      /* passive: MD5 hex of the hellos, "" otherwise */
 	size_t *findings, n_findings; /* ascending */
 	size_t order;                /* the newest order covering it, or INV_NONE */
 };

@@ -222,11 +222,28 @@ static const char *const migrations[] = {
 	 * order, stored only after it was checked against the order's CSR key and SANs. */
 	"ALTER TABLE orders ADD COLUMN issued_pem TEXT;\n",
 
-	/* 7: where an endpoint is (issue 6's GeoIP/ASN enrichment; reports chart countries):
-	 * ISO 3166 country code, "AS64500", the AS organisation; '' when unknown. */
+	/* 7: issue 6. Where an endpoint is and whose it is (GeoIP/ASN/owner mmdb lookups at sweep
+	 * time; '' when unknown). How each observation was made: 'active' (a handshake of ours)
+	 * or 'passive' (seen in captured traffic), with the JA3/JA3S fingerprints of passive
+	 * handshakes, and the client certificates a passive capture saw. */
 	"ALTER TABLE endpoints ADD COLUMN country TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE endpoints ADD COLUMN city TEXT NOT NULL DEFAULT '';\n"
 	"ALTER TABLE endpoints ADD COLUMN asn TEXT NOT NULL DEFAULT '';\n"
-	"ALTER TABLE endpoints ADD COLUMN as_org TEXT NOT NULL DEFAULT '';\n",
+	"ALTER TABLE endpoints ADD COLUMN as_org TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE endpoints ADD COLUMN owner TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE endpoints ADD COLUMN business_unit TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE endpoints ADD COLUMN site TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE observations ADD COLUMN source TEXT NOT NULL DEFAULT 'active'"
+	"  CHECK (source IN ('active', 'passive'));\n"
+	"ALTER TABLE observations ADD COLUMN ja3 TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE observations ADD COLUMN ja3s TEXT NOT NULL DEFAULT '';\n"
+	"CREATE INDEX observations_source ON observations(endpoint_id, source);\n"
+	"CREATE TABLE observation_client_certs (\n"
+	"  observation_id INTEGER NOT NULL REFERENCES observations(id) ON DELETE CASCADE,\n"
+	"  position INTEGER NOT NULL,\n"
+	"  certificate_id INTEGER NOT NULL REFERENCES certificates(id),\n"
+	"  PRIMARY KEY (observation_id, position)\n"
+	") WITHOUT ROWID;\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

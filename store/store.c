@@ -59,10 +59,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RELEASE] = "RELEASE result",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO result",
 	[ST_ENDPOINT_UPSERT] =
-		"INSERT INTO endpoints (ip, ip_key, port, sni, starttls, host, first_seen, last_seen)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+		"INSERT INTO endpoints (ip, ip_key, port, sni, starttls, host, first_seen, last_seen,"
+		"  country, city, asn, as_org, owner, business_unit, site)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 		" ON CONFLICT (ip, port, sni, starttls) DO UPDATE SET"
 		"  host = CASE WHEN excluded.host <> '' THEN excluded.host ELSE host END,"
+		/* a sweep without a database keeps what an earlier one found; one with them replaces */
+		"  country = CASE WHEN ?15 THEN excluded.country ELSE country END,"
+		"  city = CASE WHEN ?15 THEN excluded.city ELSE city END,"
+		"  asn = CASE WHEN ?15 THEN excluded.asn ELSE asn END,"
+		"  as_org = CASE WHEN ?15 THEN excluded.as_org ELSE as_org END,"
+		"  owner = CASE WHEN ?15 THEN excluded.owner ELSE owner END,"
+		"  business_unit = CASE WHEN ?15 THEN excluded.business_unit ELSE business_unit END,"
+		"  site = CASE WHEN ?15 THEN excluded.site ELSE site END,"
 		"  first_seen = min(first_seen, excluded.first_seen),"
 		"  last_seen = max(last_seen, excluded.last_seen)"
 		" RETURNING id",
@@ -102,12 +111,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO observations (scan_id, endpoint_id, status, error, tls_version, version,"
 		"  cipher, grp, alpn, ocsp_stapled, ms_connect, ms_starttls, ms_handshake, ms_total,"
 		"  verified, verify_code, verify_error, hostname_checked, hostname_ok, preferred,"
-		"  chain_len, chain_truncated, attempts, observed_at)"
+		"  chain_len, chain_truncated, attempts, observed_at, source, ja3, ja3s)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-		"  ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+		"  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
 	[ST_OBS_DELETE] = "DELETE FROM observations WHERE scan_id = ?1 AND endpoint_id = ?2",
 	[ST_OBS_CERT_INSERT] =
 		"INSERT INTO observation_certs (observation_id, position, certificate_id)"
+		" VALUES (?1, ?2, ?3)",
+	[ST_OBS_CLIENT_CERT_INSERT] =
+		"INSERT INTO observation_client_certs (observation_id, position, certificate_id)"
 		" VALUES (?1, ?2, ?3)",
 	[ST_FINDING_UPSERT] =
 		"INSERT INTO findings (endpoint_id, check_id, cert_sha256, certificate_id, severity,"
@@ -686,6 +698,14 @@ static int put_endpoint(struct store *st, const struct observation *obs, int64_t
 	bind_arr(s, 5, obs->starttls, sizeof(obs->starttls));
 	bind_text(s, 6, obs->host ? obs->host : "");
 	sqlite3_bind_int64(s, 7, now);
+	bind_arr(s, 8, obs->geo.country, sizeof(obs->geo.country));
+	bind_arr(s, 9, obs->geo.city, sizeof(obs->geo.city));
+	bind_arr(s, 10, obs->geo.asn, sizeof(obs->geo.asn));
+	bind_arr(s, 11, obs->geo.as_org, sizeof(obs->geo.as_org));
+	bind_arr(s, 12, obs->geo.owner, sizeof(obs->geo.owner));
+	bind_arr(s, 13, obs->geo.business_unit, sizeof(obs->geo.business_unit));
+	bind_arr(s, 14, obs->geo.site, sizeof(obs->geo.site));
+	sqlite3_bind_int(s, 15, obs->geo_looked_up);
 	return step_id(st, s, "storing an endpoint", id);
 }
 
@@ -870,6 +890,9 @@ static void bind_observation(sqlite3_stmt *s, int64_t scan_id, int64_t ep_id,
 	sqlite3_bind_int(s, 22, obs->chain_truncated);
 	sqlite3_bind_int(s, 23, obs->attempts);
 	sqlite3_bind_int64(s, 24, now);
+	bind_text(s, 25, obs->source == OBS_PASSIVE ? "passive" : "active");
+	bind_arr(s, 26, obs->ja3, sizeof(obs->ja3));
+	bind_arr(s, 27, obs->ja3s, sizeof(obs->ja3s));
 }
 
 /* Inserts the observation; a repeat of (scan, endpoint) replaces the earlier row (its chain
@@ -958,6 +981,39 @@ static int put_finding(struct store *st, const struct finding *f, int64_t ep_id,
 	return step_done(st, link, "linking a finding");
 }
 
+/* The client certificates a passive capture saw: stored by DER (no parsed columns), linked in
+ * observation_client_certs. */
+static int put_client_chain(struct store *st, int64_t obs_id, const struct observation *obs,
+                            int64_t now)
+{
+	struct chain_pos pos[OBS_MAX_CHAIN];
+	sqlite3_stmt *s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < obs->client_chain_len && i < OBS_MAX_CHAIN; i++) {
+		if (obs->client_chain[i].der == NULL || obs->client_chain[i].len == 0)
+			continue;
+		memset(&pos[n], 0, sizeof(pos[n]));
+		SHA256(obs->client_chain[i].der, obs->client_chain[i].len, pos[n].md);
+		hex_encode(pos[n].md, sizeof(pos[n].md), pos[n].sha256);
+		pos[n].der = obs->client_chain[i].der;
+		pos[n].der_len = obs->client_chain[i].len;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (put_certs(st, pos, n, now) != 0 || (s = stmt(st, ST_OBS_CLIENT_CERT_INSERT)) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(s, 1, obs_id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(s, 3, pos[i].id);
+		if (step_done(st, s, "storing a client certificate") != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int put_findings(struct store *st, const struct analysis *an, int64_t ep_id,
                         int64_t obs_id, int64_t scan_id, const struct chain_pos *pos, size_t n,
                         int64_t now)
@@ -989,6 +1045,7 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 	    put_certs(st, pos, n, now) != 0 ||
 	    put_observation(st, scan_id, ep_id, obs, an, n, now, &obs_id) != 0 ||
 	    put_chain(st, obs_id, pos, n) != 0 ||
+	    put_client_chain(st, obs_id, obs, now) != 0 ||
 	    put_findings(st, an, ep_id, obs_id, scan_id, pos, n, now) != 0) {
 		/* Undo this result only; the message in st->err is the first failure's. */
 		sqlite3_stmt *s = stmt(st, ST_ROLLBACK_TO);

@@ -215,7 +215,10 @@ static int load_endpoints(struct loader *L)
 	static const char rows[] =
 		"SELECT e.id, o.id, o.scan_id, e.host, e.ip, e.port, e.sni, e.starttls, o.status, o.error,"
 		"  o.version, o.cipher, o.grp, o.alpn, o.verified, o.verify_error, o.hostname_checked,"
-		"  o.hostname_ok, o.preferred, o.observed_at, e.country, e.asn, e.as_org"
+		"  o.hostname_ok, o.preferred, o.observed_at, e.country, e.asn, e.as_org, e.city,"
+		"  e.owner, e.business_unit, e.site, o.source, o.ja3, o.ja3s,"
+		"  NOT EXISTS (SELECT 1 FROM observations a WHERE a.endpoint_id = e.id"
+		"    AND a.source = 'active')"
 		" FROM temp.inv_sel x JOIN observations o ON o.id = x.obs JOIN endpoints e ON e.id = x.ep"
 		" ORDER BY e.ip_key, e.ip, e.port, e.sni, e.starttls";
 	struct inventory *inv = L->inv;
@@ -257,6 +260,14 @@ static int load_endpoints(struct loader *L)
 		e->country = str(L, s, 20);
 		e->asn = str(L, s, 21);
 		e->as_org = str(L, s, 22);
+		e->city = str(L, s, 23);
+		e->owner = str(L, s, 24);
+		e->business_unit = str(L, s, 25);
+		e->site = str(L, s, 26);
+		e->source = str(L, s, 27);
+		e->ja3 = str(L, s, 28);
+		e->ja3s = str(L, s, 29);
+		e->passive_only = sqlite3_column_int(s, 30) != 0;
 		if (e->status != NULL && strcmp(e->status, "ok") != 0) {
 			/* no chain was presented: nothing was verified or judged */
 			e->verified = e->preferred = e->hostname_ok = -1;
@@ -267,7 +278,9 @@ static int load_endpoints(struct loader *L)
 		if (e->host == NULL || e->ip == NULL || e->sni == NULL || e->starttls == NULL ||
 		    e->status == NULL || e->error == NULL || e->version == NULL || e->cipher == NULL ||
 		    e->group == NULL || e->alpn == NULL || e->verify_error == NULL ||
-		    e->country == NULL || e->asn == NULL || e->as_org == NULL) {
+		    e->country == NULL || e->asn == NULL || e->as_org == NULL || e->city == NULL ||
+		    e->owner == NULL || e->business_unit == NULL || e->site == NULL ||
+		    e->source == NULL || e->ja3 == NULL || e->ja3s == NULL) {
 			nomem(L);
 			goto out;
 		}

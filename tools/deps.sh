@@ -15,7 +15,8 @@ PACKAGES="build-essential pkg-config libssl-dev libevent-dev libpcap-dev libsqli
 libmaxminddb-dev libjansson-dev libcmocka-dev openssl nginx libnginx-mod-mail gnutls-bin
 dnsmasq-base nmap sslscan testssl.sh jq sqlite3 iproute2 procps ca-certificates time python3
 man-db vsftpd postgresql mariadb-server slapd prosody libcurl4-openssl-dev libldns-dev
-pebble libzip-dev zip chromium python3-websocket fonts-dejavu-core"
+pebble libzip-dev zip chromium python3-websocket fonts-dejavu-core tcpdump tshark
+libmaxmind-db-writer-perl"
 
 command -v dpkg-query >/dev/null || {
 	echo "deps: dpkg-query not found: this script is for Debian 12" >&2

@@ -30,6 +30,7 @@
 	'use strict';
 
 	const PAGE_SIZE = 100;
+	const FILTER_DELAY_MS = 90;       /* the filter waits this long after the last keystroke */
 	const MAX_DETAIL_ITEMS = 1000;    /* SANs, endpoints, findings listed in the detail panel */
 	const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 	const SEV_RANK = new Map([['critical', 4], ['high', 3], ['medium', 2], ['low', 1],
@@ -113,8 +114,10 @@
 
 	/*
 	 * A table of the data block: rows (arrays) and a column list, looked up by name so that
-	 * added, removed or reordered columns never shift values. Accessors never throw: a missing
-	 * column or a value of the wrong type reads as empty.
+	 * added, removed or reordered columns never shift values. Each accessor is bound to one
+	 * column, its position resolved once when the accessor is made (not on every cell read), and
+	 * returns a reader of row i. Readers never throw: a missing column or a value of the wrong
+	 * type reads as empty.
 	 */
 	function makeTable(rows, cols) {
 		const index = new Map();
@@ -127,24 +130,37 @@
 		const r = new Array(list.length);
 		for (let i = 0; i < list.length; i++)
 			r[i] = Array.isArray(list[i]) ? list[i] : [];
-		function raw(i, name) {
+		/* the raw value (undefined when missing) */
+		function raw(name) {
 			const k = index.get(name);
-			return k === undefined ? undefined : r[i][k];
+			if (k === undefined)
+				return () => undefined;
+			return (i) => r[i][k];
 		}
 		return {
 			n: r.length,
 			has: (name) => index.has(name),
 			raw: raw,
-			s: (i, name) => str(raw(i, name)),
+			/* the value as text ('' when missing or null) */
+			s: (name) => {
+				const get = raw(name);
+				return (i) => str(get(i));
+			},
 			/* an integer, or null */
-			i: (i, name) => {
-				const v = raw(i, name);
-				return isInt(v) ? v : null;
+			i: (name) => {
+				const get = raw(name);
+				return (i) => {
+					const v = get(i);
+					return isInt(v) ? v : null;
+				};
 			},
 			/* a flag 1, 0 or -1 (anything else: -1) */
-			f: (i, name) => {
-				const v = raw(i, name);
-				return v === 1 || v === 0 ? v : -1;
+			f: (name) => {
+				const get = raw(name);
+				return (i) => {
+					const v = get(i);
+					return v === 1 || v === 0 ? v : -1;
+				};
 			},
 		};
 	}
@@ -168,6 +184,33 @@
 	const CE = makeTable(data.certs, data.cert_cols);
 	const FI = makeTable(data.findings, data.f_cols);
 	const OR = makeTable(data.orders, data.o_cols);
+	/* The fields read below, each a reader of row i (makeTable). */
+	const ep = {
+		host: EP.s('host'), ip: EP.s('ip'), port: EP.s('port'), sni: EP.s('sni'),
+		starttls: EP.s('starttls'), status: EP.s('status'), error: EP.s('error'),
+		version: EP.s('version'), cipher: EP.s('cipher'), grade: EP.s('grade'),
+		country: EP.s('country'), verified: EP.f('verified'), preferred: EP.f('preferred'),
+		cert: EP.raw('cert'), findings: EP.raw('findings'), order: EP.raw('order'),
+	};
+	const ce = {
+		sha256: CE.s('sha256'), cn: CE.s('cn'), subject: CE.s('subject'), issuer: CE.s('issuer'),
+		issuer_cn: CE.s('issuer_cn'), issuer_org: CE.s('issuer_org'), sans: CE.s('sans'),
+		serial: CE.s('serial'), not_before: CE.s('not_before'), not_after: CE.s('not_after'),
+		days: CE.i('days'), key: CE.s('key'), sig: CE.s('sig'), preferred: CE.f('preferred'),
+		trusted: CE.f('trusted'), leaf: CE.f('leaf'), self_signed: CE.f('self_signed'),
+		chain: CE.raw('chain'), eps: CE.raw('eps'), findings: CE.raw('findings'),
+		order: CE.raw('order'),
+	};
+	const fi = {
+		check: FI.s('check'), severity: FI.s('severity'), status: FI.s('status'),
+		message: FI.s('message'), ep: FI.raw('ep'), cert: FI.raw('cert'),
+		first_seen: FI.raw('first_seen'),
+	};
+	const or = {
+		id: OR.s('id'), idNum: OR.i('id'), status: OR.s('status'), ca_state: OR.s('ca_state'),
+		cn: OR.s('cn'), sans: OR.s('sans'), endpoints: OR.s('endpoints'),
+		updated: OR.raw('updated'), cert: OR.raw('cert'),
+	};
 	const fixes = data.fixes !== null && typeof data.fixes === 'object' &&
 		!Array.isArray(data.fixes) ? data.fixes : {};
 
@@ -194,21 +237,21 @@
 	}
 
 	/* Endpoints */
-	const epCert = (i) => ref(EP.raw(i, 'cert'), CE);
-	const epOrder = (i) => ref(EP.raw(i, 'order'), OR);
-	const epFindings = (i) => refs(EP.raw(i, 'findings'), FI);
+	const epCert = (i) => ref(ep.cert(i), CE);
+	const epOrder = (i) => ref(ep.order(i), OR);
+	const epFindings = (i) => refs(ep.findings(i), FI);
 	function epAddr(i) {
-		const ip = EP.s(i, 'ip');
-		const port = EP.s(i, 'port');
-		let host = EP.s(i, 'host');
+		const ip = ep.ip(i);
+		const port = ep.port(i);
+		let host = ep.host(i);
 		if (ip !== '')
 			host = ip.indexOf(':') >= 0 ? '[' + ip + ']' : ip;
 		return port !== '' ? host + ':' + port : host;
 	}
 	/* A key that sorts addresses numerically: IPv4 before IPv6 before names, then port. */
 	function epAddrKey(i) {
-		const ip = EP.s(i, 'ip');
-		const port = ('00000' + EP.s(i, 'port')).slice(-5);
+		const ip = ep.ip(i);
+		const port = ('00000' + ep.port(i)).slice(-5);
 		let key = '';
 		const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
 		if (v4) {
@@ -222,75 +265,98 @@
 			const groups = head.concat(new Array(fill).fill('0'), tail);
 			key = '6 ' + groups.map((g) => ('0000' + g).slice(-4)).join(':');
 		} else {
-			key = '9 ' + (ip || EP.s(i, 'host')).toLowerCase();
+			key = '9 ' + (ip || ep.host(i)).toLowerCase();
 		}
-		return key + ' ' + port + ' ' + EP.s(i, 'sni').toLowerCase();
+		return key + ' ' + port + ' ' + ep.sni(i).toLowerCase();
 	}
 	function epLabel(i) {
-		const sni = EP.s(i, 'sni');
+		const sni = ep.sni(i);
 		return sni !== '' ? epAddr(i) + ' (' + sni + ')' : epAddr(i);
 	}
 	function epNonPref(i) {
 		const c = epCert(i);
-		return EP.f(i, 'preferred') === 0 || (c >= 0 && CE.f(c, 'preferred') === 0);
+		return ep.preferred(i) === 0 || (c >= 0 && ce.preferred(c) === 0);
 	}
 
 	/* Certificates */
-	const certDays = (c) => CE.i(c, 'days');
-	const certOrder = (c) => ref(CE.raw(c, 'order'), OR);
+	const certDays = (c) => ce.days(c);
+	const certOrder = (c) => ref(ce.order(c), OR);
 	function certCN(c) {
-		const cn = CE.s(c, 'cn');
+		const cn = ce.cn(c);
 		if (cn !== '')
 			return cn;
-		const subject = CE.s(c, 'subject');
+		const subject = ce.subject(c);
 		if (subject !== '')
 			return subject;
-		const sha = CE.s(c, 'sha256');
+		const sha = ce.sha256(c);
 		return sha !== '' ? 'sha256 ' + sha.slice(0, 16) : '(no name)';
 	}
 	function certIssuer(c) {
-		return CE.s(c, 'issuer_org') || CE.s(c, 'issuer_cn') || CE.s(c, 'issuer');
+		return ce.issuer_org(c) || ce.issuer_cn(c) || ce.issuer(c);
 	}
+	/* "CN · 75d left"; made once per certificate (many endpoints share one) */
+	const certCells = new Array(CE.n);
 	function certCell(c) {
 		if (c < 0)
 			return '';
-		const d = daysText(certDays(c));
-		return d !== '' ? certCN(c) + ' \u00b7 ' + d : certCN(c);
+		let t = certCells[c];
+		if (t === undefined) {
+			const d = daysText(certDays(c));
+			t = certCells[c] = d !== '' ? certCN(c) + ' \u00b7 ' + d : certCN(c);
+		}
+		return t;
 	}
 
 	/* Findings */
 	const sevRank = (f) => {
-		const r = SEV_RANK.get(FI.s(f, 'severity'));
+		const r = SEV_RANK.get(fi.severity(f));
 		return r === undefined ? -1 : r;
 	};
-	/* "3 high" for a list of findings; worst is its highest severity or ''. */
-	function findingsSummary(list) {
+	/*
+	 * The findings of a row: v is its list of findings indices as in the data block (invalid
+	 * entries are skipped, as refs() does). n: how many, worst: the highest severity rank or
+	 * -1, name: that severity or ''.
+	 */
+	function findingsSummary(v) {
+		let n = 0;
 		let worst = -1;
 		let name = '';
-		for (const f of list) {
-			const r = sevRank(f);
-			if (r > worst) {
-				worst = r;
-				name = FI.s(f, 'severity');
+		if (Array.isArray(v))
+			for (const f of v) {
+				if (!isInt(f) || f < 0 || f >= FI.n)
+					continue;
+				n++;
+				const r = sevRank(f);
+				if (r > worst) {
+					worst = r;
+					name = fi.severity(f);
+				}
 			}
+		return { n: n, worst: worst, name: name };
+	}
+	/* "0", "3", "3 high"; one string per (count, worst severity), made once */
+	const findingsTexts = new Map();
+	function findingsText(v) {
+		const s = findingsSummary(v);
+		const key = s.n * 8 + s.worst + 1;
+		let t = findingsTexts.get(key);
+		if (t === undefined) {
+			t = s.n === 0 ? '0' : s.name !== '' ? s.n + ' ' + s.name : String(s.n);
+			findingsTexts.set(key, t);
 		}
-		return { n: list.length, worst: worst, name: name };
+		return t;
 	}
-	function findingsText(list) {
-		const s = findingsSummary(list);
-		return s.n === 0 ? '0' : s.name !== '' ? s.n + ' ' + s.name : String(s.n);
-	}
-	function findingsClass(list) {
-		const s = findingsSummary(list);
+	function findingsClass(v) {
+		const s = findingsSummary(v);
 		return s.n === 0 ? '' : SEV_CLASS.get(s.name) || '';
 	}
-	function findingsKey(list) {
-		const s = findingsSummary(list);
+	function findingsKey(v) {
+		const s = findingsSummary(v);
 		return s.n === 0 ? 0 : (s.worst + 1) * 1e7 + s.n;
 	}
 
 	function orderStatus(o) {
-		return o >= 0 ? OR.s(o, 'status') : '';
+		return o >= 0 ? or.status(o) : '';
 	}
 
 	/* ---- the certificate detail panel ---- */
@@ -363,7 +429,7 @@
 		aside.dataset.cert = String(c);
 
 		const head = el('div', 'detail-head');
-		const h = el('h2', CE.f(c, 'preferred') === 0 ? 'nonpref' : '', certCN(c));
+		const h = el('h2', ce.preferred(c) === 0 ? 'nonpref' : '', certCN(c));
 		const close = button('close', '\u2715');
 		close.setAttribute('aria-label', 'Close');
 		close.title = 'Close (Esc)';
@@ -372,35 +438,35 @@
 		aside.appendChild(head);
 
 		const dl = el('dl', 'props');
-		dlRow(dl, 'Common name', CE.s(c, 'cn'));
-		dlRow(dl, 'Subject', CE.s(c, 'subject'));
-		dlRow(dl, 'Issuer', CE.s(c, 'issuer'));
+		dlRow(dl, 'Common name', ce.cn(c));
+		dlRow(dl, 'Subject', ce.subject(c));
+		dlRow(dl, 'Issuer', ce.issuer(c));
 		if (CE.has('serial'))
-			dlRow(dl, 'Serial', CE.s(c, 'serial'), 'mono');
-		dlRow(dl, 'SHA-256', CE.s(c, 'sha256'), 'mono');
-		dlRow(dl, 'Not before', CE.s(c, 'not_before'));
-		dlRow(dl, 'Not after', CE.s(c, 'not_after'));
+			dlRow(dl, 'Serial', ce.serial(c), 'mono');
+		dlRow(dl, 'SHA-256', ce.sha256(c), 'mono');
+		dlRow(dl, 'Not before', ce.not_before(c));
+		dlRow(dl, 'Not after', ce.not_after(c));
 		const days = certDays(c);
 		dlRow(dl, 'Days left', days === null ? '' : String(days), daysClass(days));
-		dlRow(dl, 'Key', CE.s(c, 'key'));
-		dlRow(dl, 'Signature', CE.s(c, 'sig'));
-		const pref = CE.f(c, 'preferred');
+		dlRow(dl, 'Key', ce.key(c));
+		dlRow(dl, 'Signature', ce.sig(c));
+		const pref = ce.preferred(c);
 		dlRow(dl, 'Preferred CA', pref === -1 ? 'unknown' : yesNo(pref),
 			pref === 0 ? 'bad' : '');
-		const trusted = CE.f(c, 'trusted');
+		const trusted = ce.trusted(c);
 		dlRow(dl, 'Trusted', trusted === -1 ? 'unknown' : yesNo(trusted),
 			trusted === 0 ? 'bad' : '');
 		const roles = [];
-		if (CE.f(c, 'leaf') === 1)
+		if (ce.leaf(c) === 1)
 			roles.push('leaf');
-		if (CE.f(c, 'self_signed') === 1)
+		if (ce.self_signed(c) === 1)
 			roles.push('self-signed');
 		if (roles.length)
 			dlRow(dl, 'Role', roles.join(', '));
 		aside.appendChild(dl);
 
 		/* SANs */
-		const sans = CE.s(c, 'sans').split(/\s+/).filter((s) => s !== '');
+		const sans = ce.sans(c).split(/\s+/).filter((s) => s !== '');
 		aside.appendChild(el('h3', '', 'Subject alternative names (' + sans.length + ')'));
 		if (sans.length === 0) {
 			aside.appendChild(el('p', 'none', 'none'));
@@ -414,7 +480,7 @@
 		}
 
 		/* Chain */
-		const chain = refs(CE.raw(c, 'chain'), CE);
+		const chain = refs(ce.chain(c), CE);
 		aside.appendChild(el('h3', '', 'Chain (' + chain.length + ' above it)'));
 		if (chain.length === 0) {
 			aside.appendChild(el('p', 'none', 'nothing above it was presented'));
@@ -423,7 +489,7 @@
 			for (const k of chain) {
 				const li = el('li', '');
 				li.appendChild(certLink(k, certCN(k)));
-				const na = fmtDate(CE.s(k, 'not_after')) || '\u2014';
+				const na = fmtDate(ce.not_after(k)) || '\u2014';
 				const kd = certDays(k);
 				const kc = daysClass(kd);
 				li.appendChild(el('span', 'sub', 'issued by ' +
@@ -436,7 +502,7 @@
 		}
 
 		/* Endpoints serving it */
-		const eps = refs(CE.raw(c, 'eps'), EP);
+		const eps = refs(ce.eps(c), EP);
 		aside.appendChild(el('h3', '', 'Endpoints serving it (' + eps.length + ')'));
 		if (eps.length === 0) {
 			aside.appendChild(el('p', 'none', 'none'));
@@ -450,11 +516,11 @@
 			for (const e of eps.slice(0, MAX_DETAIL_ITEMS)) {
 				const tr = el('tr', epNonPref(e) ? 'nonpref' : '');
 				tr.appendChild(el('td', '', epAddr(e)));
-				tr.appendChild(el('td', '', EP.s(e, 'sni')));
-				const st = EP.s(e, 'status');
+				tr.appendChild(el('td', '', ep.sni(e)));
+				const st = ep.status(e);
 				tr.appendChild(el('td', st === 'ok' ? 'st-ok' : 'st-bad', st));
-				tr.appendChild(el('td', GRADE_CLASS.get(EP.s(e, 'grade')) || '',
-					EP.s(e, 'grade')));
+				tr.appendChild(el('td', GRADE_CLASS.get(ep.grade(e)) || '',
+					ep.grade(e)));
 				tb.appendChild(tr);
 			}
 			t.appendChild(tb);
@@ -464,7 +530,7 @@
 		}
 
 		/* Findings with their fixes */
-		const fl = refs(CE.raw(c, 'findings'), FI);
+		const fl = refs(ce.findings(c), FI);
 		aside.appendChild(el('h3', '', 'Findings (' + fl.length + ')'));
 		if (fl.length === 0) {
 			aside.appendChild(el('p', 'none', 'none'));
@@ -472,17 +538,17 @@
 			const ul = el('ul', 'findings');
 			for (const f of fl.slice(0, MAX_DETAIL_ITEMS)) {
 				const li = el('li', '');
-				const sev = FI.s(f, 'severity');
+				const sev = fi.severity(f);
 				const sc = SEV_CLASS.get(sev) || '';
 				li.appendChild(el('span', sc !== '' ? 'sev ' + sc : 'sev', sev));
-				li.appendChild(el('code', 'check', FI.s(f, 'check')));
-				const e = ref(FI.raw(f, 'ep'), EP);
+				li.appendChild(el('code', 'check', fi.check(f)));
+				const e = ref(fi.ep(f), EP);
 				if (e >= 0)
 					li.appendChild(el('span', 'sub', epLabel(e)));
-				if (FI.s(f, 'status') !== '' && FI.s(f, 'status') !== 'open')
-					li.appendChild(el('span', 'sub', FI.s(f, 'status')));
-				li.appendChild(el('p', 'msg', FI.s(f, 'message')));
-				const fix = fixFor(FI.s(f, 'check'));
+				if (fi.status(f) !== '' && fi.status(f) !== 'open')
+					li.appendChild(el('span', 'sub', fi.status(f)));
+				li.appendChild(el('p', 'msg', fi.message(f)));
+				const fix = fixFor(fi.check(f));
 				if (fix !== '')
 					li.appendChild(el('p', 'fix', fix));
 				ul.appendChild(li);
@@ -499,10 +565,10 @@
 			aside.appendChild(el('p', 'none order', 'no order'));
 		} else {
 			const od = el('dl', 'props order');
-			dlRow(od, 'Order', '#' + OR.s(o, 'id'));
-			dlRow(od, 'Status', OR.s(o, 'status'));
-			dlRow(od, 'CA state', OR.s(o, 'ca_state'));
-			dlRow(od, 'Updated', fmtTime(OR.raw(o, 'updated')));
+			dlRow(od, 'Order', '#' + or.id(o));
+			dlRow(od, 'Status', or.status(o));
+			dlRow(od, 'CA state', or.ca_state(o));
+			dlRow(od, 'Updated', fmtTime(or.updated(o)));
 			aside.appendChild(od);
 		}
 
@@ -515,6 +581,158 @@
 		if (ev.key === 'Escape')
 			closeDetail();
 	});
+
+	/* ---- background work ---- */
+
+	/*
+	 * Work for idle time after the first render (each view's search text): a queue of steps, run
+	 * in order; a step does a slice of its work (a few milliseconds) and returns true while more
+	 * is left. A run lasts IDLE_SLICE_MS at most, so a click or a keystroke waits for one run at
+	 * most. Whoever needs a step's result before it is done finishes the work synchronously; the
+	 * step then finds nothing left and returns false.
+	 */
+	const IDLE_SLICE_MS = 8;
+	const IDLE_ROWS = 1000;            /* rows of search text a step builds */
+	const idleSteps = [];
+
+	function idleRun(deadline) {
+		let budget = IDLE_SLICE_MS;
+		if (deadline && !deadline.didTimeout && typeof deadline.timeRemaining === 'function')
+			budget = Math.max(1, Math.min(budget, deadline.timeRemaining()));
+		const stop = performance.now() + budget;
+		while (idleSteps.length > 0) {
+			if (!idleSteps[0]())
+				idleSteps.shift();
+			if (performance.now() >= stop)
+				break;
+		}
+		if (idleSteps.length > 0)
+			idleSchedule();
+	}
+
+	function idleSchedule() {
+		if (typeof window.requestIdleCallback === 'function')
+			window.requestIdleCallback(idleRun, { timeout: 100 });
+		else
+			setTimeout(idleRun, 0);
+	}
+
+	function whenIdle(step) {
+		idleSteps.push(step);
+		if (idleSteps.length === 1)
+			idleSchedule();
+	}
+
+	/* ---- sorting ---- */
+
+	/* A sort key that counts as empty (sorted last either way). */
+	function emptyKey(v) {
+		return v === undefined || v === null || v === '' || Number.isNaN(v);
+	}
+
+	/*
+	 * Ranks the sort keys of a column once, so that each sort after that is a counting sort of
+	 * integers: returns {rank, count}, rank an Int32Array with rank[i] in [0, count) ordering row
+	 * i's key key(i) (rows with equal keys share a rank) and -1 for an empty key. The order:
+	 * numbers before strings (any other value counts as its text); numbers by value; strings by
+	 * the numeric-aware, case-insensitive collator (strings it calls equal share a rank), or by
+	 * code unit when plain. Each distinct string is collated once: the distinct strings are
+	 * sorted by code unit first, which for typical data (lowercase names) is already the
+	 * collator's order, checked with one comparison per neighbour; when it is not, they are sorted
+	 * with the collator, from that nearly sorted start.
+	 */
+	function rankKeys(n, key, plain) {
+		const rank = new Int32Array(n);     /* first the index into vals, then the rank */
+		const ids = new Map();              /* distinct key -> index into vals */
+		const vals = [];                    /* the distinct keys */
+		for (let i = 0; i < n; i++) {
+			let v = key(i);
+			if (emptyKey(v)) {
+				rank[i] = -1;
+				continue;
+			}
+			if (typeof v !== 'number' && typeof v !== 'string')
+				v = String(v);
+			let d = ids.get(v);
+			if (d === undefined) {
+				d = vals.length;
+				vals.push(v);
+				ids.set(v, d);
+			}
+			rank[i] = d;
+		}
+		const nums = [];
+		const strs = [];
+		for (const v of vals)
+			(typeof v === 'number' ? nums : strs).push(v);
+		nums.sort((x, y) => x < y ? -1 : x > y ? 1 : 0);
+		const rankOf = new Int32Array(vals.length);
+		let r = 0;
+		for (const v of nums)
+			rankOf[ids.get(v)] = r++;
+		strs.sort();                        /* by code unit */
+		if (plain) {
+			for (const v of strs)
+				rankOf[ids.get(v)] = r++;
+		} else if (strs.length > 0) {
+			/* same[j]: strs[j] collates equal to strs[j - 1] */
+			const same = new Uint8Array(strs.length);
+			for (let pass = 0; pass < 2; pass++) {
+				let sorted = true;
+				for (let j = 1; j < strs.length; j++) {
+					const c = collator.compare(strs[j - 1], strs[j]);
+					if (c > 0) {
+						sorted = false;
+						break;
+					}
+					same[j] = c === 0 ? 1 : 0;
+				}
+				if (sorted)
+					break;
+				if (pass > 0)          /* never: the collator disagrees with itself */
+					throw new Error('inconsistent collation');
+				strs.sort(collator.compare);
+			}
+			rankOf[ids.get(strs[0])] = r;
+			for (let j = 1; j < strs.length; j++)
+				rankOf[ids.get(strs[j])] = same[j] ? r : ++r;
+			r++;
+		}
+		for (let i = 0; i < n; i++)
+			if (rank[i] >= 0)
+				rank[i] = rankOf[rank[i]];
+		return { rank: rank, count: r };
+	}
+
+	/*
+	 * src (row indices) sorted by ranks (rankKeys), ascending (dir 1) or descending (-1), rows of
+	 * empty keys last either way. A counting sort: stable, so rows of equal rank keep their order
+	 * in src. Returns a new array.
+	 */
+	function sortByRank(src, ranks, dir) {
+		const rank = ranks.rank;
+		const count = ranks.count;
+		const next = new Int32Array(count); /* per rank: its count, then where its next row goes */
+		for (let p = 0; p < src.length; p++) {
+			const k = rank[src[p]];
+			if (k >= 0)
+				next[k]++;
+		}
+		let at = 0;
+		for (let j = 0; j < count; j++) {
+			const k = dir > 0 ? j : count - 1 - j;
+			const c = next[k];
+			next[k] = at;
+			at += c;
+		}
+		const out = new Array(src.length);
+		for (let p = 0; p < src.length; p++) {
+			const i = src[p];
+			const k = rank[i];
+			out[k >= 0 ? next[k]++ : at++] = i;
+		}
+		return out;
+	}
 
 	/* ---- a table view ---- */
 
@@ -544,8 +762,11 @@
 		let sortKey = '';
 		let sortDir = 0;                    /* 1 ascending, -1 descending */
 		let query = '';
-		const searchText = new Array(n);    /* lowercased row text, built when filtering */
-		const sortKeys = new Map();         /* column key -> per-row sort key */
+		const searchText = new Array(n);    /* lowercased row text of rows below textBuilt */
+		let textBuilt = 0;
+		const sortRanks = new Map();        /* column key -> its ranks (rankKeys), made once */
+		/* what visible was filtered from: the order, the query and the quick filters */
+		let shown = { order: order, query: '', quick: '' };
 		const quickValues = new Map();      /* quick filter id -> checked or select value */
 
 		/* Heading and controls */
@@ -640,21 +861,30 @@
 		root.appendChild(wrap);
 
 		/* Filtering */
-		function rowText(i) {
-			let s = searchText[i];
-			if (s === undefined) {
-				let t = '';
-				for (const c of cols)
-					t += c.text(i) + '\n';
-				s = searchText[i] = t.toLowerCase();
+		const texts = cols.map((c) => c.text);
+		/* The search text of the rows up to (not including) row upto. */
+		const parts = new Array(texts.length + 1).fill('');
+		function buildText(upto) {
+			for (; textBuilt < upto; textBuilt++) {
+				const i = textBuilt;
+				for (let c = 0; c < texts.length; c++)
+					parts[c] = texts[c](i);
+				/* each cell, then '\n' (join makes one flat string, not a chain of pieces) */
+				searchText[i] = parts.join('\n').toLowerCase();
 			}
-			return s;
 		}
 
+		/*
+		 * visible: the rows of order that pass the quick filters and whose search text holds the
+		 * query. When only the query changed and the new one contains the one visible was
+		 * filtered with (typing on), the rows can only be among visible: it filters those.
+		 */
 		function refilter() {
 			const tests = [];
+			const quick = [];
 			for (const q of spec.quick || []) {
 				const v = quickValues.get(q.id);
+				quick.push(v);
 				if (q.kind === 'select') {
 					if (v !== '')
 						tests.push((i) => q.test(i, v));
@@ -663,23 +893,29 @@
 				}
 			}
 			const text = query;
+			const quickKey = JSON.stringify(quick);
 			if (text === '' && tests.length === 0) {
 				visible = order;
 			} else {
+				const from = shown.order === order && shown.quick === quickKey &&
+					text.indexOf(shown.query) >= 0 ? visible : order;
+				if (text !== '')
+					buildText(n);
 				const out = [];
-				for (let k = 0; k < order.length; k++) {
-					const i = order[k];
+				for (let k = 0; k < from.length; k++) {
+					const i = from[k];
 					let ok = true;
 					for (const t of tests)
 						if (!t(i)) {
 							ok = false;
 							break;
 						}
-					if (ok && (text === '' || rowText(i).indexOf(text) >= 0))
+					if (ok && (text === '' || searchText[i].indexOf(text) >= 0))
 						out.push(i);
 				}
 				visible = out;
 			}
+			shown = { order: order, query: text, quick: quickKey };
 			page = 0;
 			render();
 		}
@@ -694,7 +930,7 @@
 					query = q;
 					refilter();
 				}
-			}, 150);
+			}, FILTER_DELAY_MS);
 		});
 		filter.addEventListener('keydown', (ev) => {
 			if (ev.key !== 'Enter')
@@ -705,55 +941,22 @@
 			refilter();
 		});
 
-		/* Sorting */
-		function keysFor(c) {
-			let k = sortKeys.get(c.key);
-			if (k)
-				return k;
-			k = new Array(n);
-			for (let i = 0; i < n; i++) {
-				let v = c.sort ? c.sort(i) : c.text(i);
-				if (v === undefined || v === '' || Number.isNaN(v))
-					v = null;
-				k[i] = v;
-			}
-			sortKeys.set(c.key, k);
-			return k;
-		}
-
+		/* Sorting: ascending, then descending; stable, so ties keep the previous order. */
 		function sortBy(key) {
 			const c = cols.find((x) => x.key === key);
 			if (!c)
 				return;
 			sortDir = sortKey === key ? -sortDir : 1;
 			sortKey = key;
-			const k = keysFor(c);
-			const dir = sortDir;
-			const plain = c.plain === true;
-			/* Array.prototype.sort is stable: ties keep the previous order. */
-			order = order.slice().sort((a, b) => {
-				const x = k[a];
-				const y = k[b];
-				if (x === null)
-					return y === null ? 0 : 1;
-				if (y === null)
-					return -1;
-				let r;
-				if (typeof x === 'number' && typeof y === 'number')
-					r = x < y ? -1 : x > y ? 1 : 0;
-				else if (typeof x === 'number')
-					r = -1;
-				else if (typeof y === 'number')
-					r = 1;
-				else if (plain)
-					r = x < y ? -1 : x > y ? 1 : 0;
-				else
-					r = x === y ? 0 : collator.compare(x, y);
-				return dir * r;
-			});
+			let ranks = sortRanks.get(key);
+			if (!ranks) {
+				ranks = rankKeys(n, c.sort || c.text, c.plain === true);
+				sortRanks.set(key, ranks);
+			}
+			order = sortByRank(order, ranks, sortDir);
 			for (const [k2, th] of ths)
 				th.setAttribute('aria-sort', k2 !== key ? 'none' :
-					dir > 0 ? 'ascending' : 'descending');
+					sortDir > 0 ? 'ascending' : 'descending');
 			refilter();
 		}
 
@@ -863,6 +1066,10 @@
 		}
 
 		render();
+		whenIdle(() => {
+			buildText(Math.min(n, textBuilt + IDLE_ROWS));
+			return textBuilt < n;
+		});
 	}
 
 	/* A cell holding a button that opens certificate c (delegated click on the tbody). */
@@ -880,45 +1087,45 @@
 		if (!EP.has('country'))
 			return false;
 		for (let i = 0; i < EP.n; i++)
-			if (EP.s(i, 'country') !== '')
+			if (ep.country(i) !== '')
 				return true;
 		return false;
 	})();
 
 	function endpointsView() {
 		const columns = [
-			{ key: 'host', label: 'Host', text: (i) => EP.s(i, 'host') },
+			{ key: 'host', label: 'Host', text: (i) => ep.host(i) },
 			{ key: 'addr', label: 'Address', text: epAddr, sort: epAddrKey,
 			  plain: true },
-			{ key: 'sni', label: 'SNI', text: (i) => EP.s(i, 'sni') },
-			{ key: 'starttls', label: 'STARTTLS', text: (i) => EP.s(i, 'starttls') },
+			{ key: 'sni', label: 'SNI', text: (i) => ep.sni(i) },
+			{ key: 'starttls', label: 'STARTTLS', text: (i) => ep.starttls(i) },
 			{ key: 'status', label: 'Status',
 			  text: (i) => {
-				const e = EP.s(i, 'error');
-				const st = EP.s(i, 'status');
+				const e = ep.error(i);
+				const st = ep.status(i);
 				return e !== '' ? st + ' \u00b7 ' + e : st;
 			  },
-			  sort: (i) => EP.s(i, 'status'),
-			  cls: (i) => EP.s(i, 'status') === 'ok' ? 'st-ok' : 'st-bad',
+			  sort: (i) => ep.status(i),
+			  cls: (i) => ep.status(i) === 'ok' ? 'st-ok' : 'st-bad',
 			  build: (td, i) => {
-				td.appendChild(document.createTextNode(EP.s(i, 'status')));
-				const e = EP.s(i, 'error');
+				td.appendChild(document.createTextNode(ep.status(i)));
+				const e = ep.error(i);
 				if (e !== '')
 					td.appendChild(el('span', 'sub', e));
 			  } },
-			{ key: 'version', label: 'Version', text: (i) => EP.s(i, 'version'),
-			  cls: (i) => OLD_VERSIONS.has(EP.s(i, 'version')) ? 'weak' : '' },
-			{ key: 'cipher', label: 'Cipher', text: (i) => EP.s(i, 'cipher') },
-			{ key: 'grade', label: 'Grade', text: (i) => EP.s(i, 'grade'),
+			{ key: 'version', label: 'Version', text: (i) => ep.version(i),
+			  cls: (i) => OLD_VERSIONS.has(ep.version(i)) ? 'weak' : '' },
+			{ key: 'cipher', label: 'Cipher', text: (i) => ep.cipher(i) },
+			{ key: 'grade', label: 'Grade', text: (i) => ep.grade(i),
 			  sort: (i) => {
-				const g = GRADE_RANK.get(EP.s(i, 'grade'));
-				return g === undefined ? (EP.s(i, 'grade') || null) : g;
+				const g = GRADE_RANK.get(ep.grade(i));
+				return g === undefined ? (ep.grade(i) || null) : g;
 			  },
-			  cls: (i) => GRADE_CLASS.get(EP.s(i, 'grade')) || '' },
+			  cls: (i) => GRADE_CLASS.get(ep.grade(i)) || '' },
 		];
 		if (hasCountry)
 			columns.push({ key: 'country', label: 'Country',
-				text: (i) => EP.s(i, 'country') });
+				text: (i) => ep.country(i) });
 		columns.push(
 			{ key: 'cert', label: 'Certificate', text: (i) => certCell(epCert(i)),
 			  sort: (i) => {
@@ -931,9 +1138,9 @@
 			  },
 			  build: (td, i) => buildCertCell(td, epCert(i), certCell(epCert(i))) },
 			{ key: 'findings', label: 'Findings', num: true,
-			  text: (i) => findingsText(epFindings(i)),
-			  sort: (i) => findingsKey(epFindings(i)),
-			  cls: (i) => findingsClass(epFindings(i)) },
+			  text: (i) => findingsText(ep.findings(i)),
+			  sort: (i) => findingsKey(ep.findings(i)),
+			  cls: (i) => findingsClass(ep.findings(i)) },
 			{ key: 'order', label: 'Order', text: (i) => orderStatus(epOrder(i)) });
 		makeView({
 			name: 'endpoints', title: 'Endpoints', plural: 'endpoints', n: EP.n,
@@ -941,49 +1148,49 @@
 			rowClass: (i) => epNonPref(i) ? 'nonpref' : '',
 			quick: [
 				{ kind: 'check', id: 'q-endpoints-tls', label: 'TLS only',
-				  test: (i) => EP.s(i, 'status') === 'ok' },
+				  test: (i) => ep.status(i) === 'ok' },
 				{ kind: 'check', id: 'q-endpoints-problems', label: 'problems only',
 				  test: (i) => epFindings(i).length > 0 || epNonPref(i) ||
-					EP.f(i, 'verified') === 0 },
+					ep.verified(i) === 0 },
 			],
 		});
 	}
 
 	function certsView() {
-		const count = (c, name, T) => refs(CE.raw(c, name), T).length;
+		const epCount = (c) => refs(ce.eps(c), EP).length;
 		const columns = [
 			{ key: 'cn', label: 'Common name', text: certCN },
 			{ key: 'issuer', label: 'Issuer', text: certIssuer },
 			{ key: 'not_after', label: 'Not after',
-			  text: (c) => fmtDate(CE.s(c, 'not_after')),
-			  sort: (c) => CE.s(c, 'not_after') },
+			  text: (c) => fmtDate(ce.not_after(c)),
+			  sort: (c) => ce.not_after(c) },
 			{ key: 'days', label: 'Days left', num: true,
 			  text: (c) => str(certDays(c)), sort: certDays,
 			  cls: (c) => daysClass(certDays(c)) },
-			{ key: 'key', label: 'Key', text: (c) => CE.s(c, 'key') },
-			{ key: 'sig', label: 'Signature', text: (c) => CE.s(c, 'sig') },
+			{ key: 'key', label: 'Key', text: (c) => ce.key(c) },
+			{ key: 'sig', label: 'Signature', text: (c) => ce.sig(c) },
 			{ key: 'preferred', label: 'Preferred',
-			  text: (c) => yesNo(CE.f(c, 'preferred')),
-			  cls: (c) => CE.f(c, 'preferred') === 0 ? 'bad' : '' },
-			{ key: 'trusted', label: 'Trusted', text: (c) => yesNo(CE.f(c, 'trusted')),
-			  cls: (c) => CE.f(c, 'trusted') === 0 ? 'bad' : '' },
+			  text: (c) => yesNo(ce.preferred(c)),
+			  cls: (c) => ce.preferred(c) === 0 ? 'bad' : '' },
+			{ key: 'trusted', label: 'Trusted', text: (c) => yesNo(ce.trusted(c)),
+			  cls: (c) => ce.trusted(c) === 0 ? 'bad' : '' },
 			{ key: 'eps', label: 'Endpoints', num: true,
-			  text: (c) => String(count(c, 'eps', EP)),
-			  sort: (c) => count(c, 'eps', EP) },
+			  text: (c) => String(epCount(c)),
+			  sort: epCount },
 			{ key: 'findings', label: 'Findings', num: true,
-			  text: (c) => findingsText(refs(CE.raw(c, 'findings'), FI)),
-			  sort: (c) => findingsKey(refs(CE.raw(c, 'findings'), FI)),
-			  cls: (c) => findingsClass(refs(CE.raw(c, 'findings'), FI)) },
+			  text: (c) => findingsText(ce.findings(c)),
+			  sort: (c) => findingsKey(ce.findings(c)),
+			  cls: (c) => findingsClass(ce.findings(c)) },
 			{ key: 'order', label: 'Order', text: (c) => orderStatus(certOrder(c)) },
 		];
 		makeView({
 			name: 'certs', title: 'Certificates', plural: 'certificates', n: CE.n,
 			columns,
-			rowClass: (c) => CE.f(c, 'preferred') === 0 ? 'nonpref' : '',
+			rowClass: (c) => ce.preferred(c) === 0 ? 'nonpref' : '',
 			rowCert: (c) => c,
 			quick: [
 				{ kind: 'check', id: 'q-certs-nonpref', label: 'non-preferred',
-				  test: (c) => CE.f(c, 'preferred') === 0 },
+				  test: (c) => ce.preferred(c) === 0 },
 				{ kind: 'check', id: 'q-certs-exp30',
 				  label: 'expiring \u226430 days',
 				  test: (c) => {
@@ -996,24 +1203,24 @@
 					return d !== null && d < 0;
 				  } },
 				{ kind: 'check', id: 'q-certs-leaf', label: 'leaves only',
-				  test: (c) => CE.f(c, 'leaf') === 1 },
+				  test: (c) => ce.leaf(c) === 1 },
 			],
 		});
 	}
 
 	function findingsView() {
-		const fCert = (f) => ref(FI.raw(f, 'cert'), CE);
-		const fEp = (f) => ref(FI.raw(f, 'ep'), EP);
+		const fCert = (f) => ref(fi.cert(f), CE);
+		const fEp = (f) => ref(fi.ep(f), EP);
 		const columns = [
-			{ key: 'severity', label: 'Severity', text: (f) => FI.s(f, 'severity'),
+			{ key: 'severity', label: 'Severity', text: (f) => fi.severity(f),
 			  /* ascending puts the most severe first */
 			  sort: (f) => {
 				const r = sevRank(f);
-				return r < 0 ? (FI.s(f, 'severity') || null) : 4 - r;
+				return r < 0 ? (fi.severity(f) || null) : 4 - r;
 			  },
-			  cls: (f) => SEV_CLASS.get(FI.s(f, 'severity')) || '' },
-			{ key: 'check', label: 'Check', text: (f) => FI.s(f, 'check') },
-			{ key: 'message', label: 'Message', text: (f) => FI.s(f, 'message') },
+			  cls: (f) => SEV_CLASS.get(fi.severity(f)) || '' },
+			{ key: 'check', label: 'Check', text: (f) => fi.check(f) },
+			{ key: 'message', label: 'Message', text: (f) => fi.message(f) },
 			{ key: 'ep', label: 'Endpoint', text: (f) => {
 				const e = fEp(f);
 				return e < 0 ? '' : epLabel(e);
@@ -1030,10 +1237,10 @@
 				const c = fCert(f);
 				buildCertCell(td, c, c < 0 ? '' : certCN(c));
 			  } },
-			{ key: 'status', label: 'Status', text: (f) => FI.s(f, 'status') },
+			{ key: 'status', label: 'Status', text: (f) => fi.status(f) },
 			{ key: 'first_seen', label: 'First seen',
-			  text: (f) => fmtTime(FI.raw(f, 'first_seen')),
-			  sort: (f) => FI.s(f, 'first_seen') },
+			  text: (f) => fmtTime(fi.first_seen(f)),
+			  sort: (f) => str(fi.first_seen(f)) },
 		];
 		const options = [['', 'all']];
 		for (const s of SEVERITIES)
@@ -1043,43 +1250,43 @@
 			quick: [
 				{ kind: 'select', id: 'severity-findings', label: 'Severity',
 				  options,
-				  test: (f, v) => FI.s(f, 'severity') === v },
+				  test: (f, v) => fi.severity(f) === v },
 				{ kind: 'check', id: 'q-findings-open', label: 'open only',
-				  test: (f) => FI.s(f, 'status') === 'open' },
+				  test: (f) => fi.status(f) === 'open' },
 			],
 		});
 	}
 
 	function ordersView() {
-		const oCert = (o) => ref(OR.raw(o, 'cert'), CE);
+		const oCert = (o) => ref(or.cert(o), CE);
 		const columns = [
-			{ key: 'id', label: 'Order', num: true, text: (o) => OR.s(o, 'id'),
-			  sort: (o) => OR.i(o, 'id') },
-			{ key: 'status', label: 'Status', text: (o) => OR.s(o, 'status') },
-			{ key: 'ca_state', label: 'CA state', text: (o) => OR.s(o, 'ca_state') },
-			{ key: 'cn', label: 'Common name', text: (o) => OR.s(o, 'cn'),
+			{ key: 'id', label: 'Order', num: true, text: (o) => or.id(o),
+			  sort: (o) => or.idNum(o) },
+			{ key: 'status', label: 'Status', text: (o) => or.status(o) },
+			{ key: 'ca_state', label: 'CA state', text: (o) => or.ca_state(o) },
+			{ key: 'cn', label: 'Common name', text: (o) => or.cn(o),
 			  build: (td, o) => {
 				const c = oCert(o);
 				if (c >= 0)
-					buildCertCell(td, c, OR.s(o, 'cn') || certCN(c));
+					buildCertCell(td, c, or.cn(o) || certCN(c));
 				else
-					td.textContent = OR.s(o, 'cn');
+					td.textContent = or.cn(o);
 			  } },
-			{ key: 'sans', label: 'SANs', text: (o) => OR.s(o, 'sans') },
-			{ key: 'endpoints', label: 'Endpoints', text: (o) => OR.s(o, 'endpoints') },
+			{ key: 'sans', label: 'SANs', text: (o) => or.sans(o) },
+			{ key: 'endpoints', label: 'Endpoints', text: (o) => or.endpoints(o) },
 			{ key: 'updated', label: 'Updated',
-			  text: (o) => fmtTime(OR.raw(o, 'updated')),
+			  text: (o) => fmtTime(or.updated(o)),
 			  sort: (o) => {
-				const v = OR.raw(o, 'updated');
+				const v = or.updated(o);
 				return isInt(v) ? v : str(v);
 			  } },
 		];
 		makeView({
 			name: 'orders', title: 'Orders', plural: 'orders', n: OR.n, columns,
-			rowClass: (o) => CLOSED_ORDERS.has(OR.s(o, 'status')) ? 'closed' : '',
+			rowClass: (o) => CLOSED_ORDERS.has(or.status(o)) ? 'closed' : '',
 			quick: [
 				{ kind: 'check', id: 'q-orders-open', label: 'open only',
-				  test: (o) => !CLOSED_ORDERS.has(OR.s(o, 'status')) },
+				  test: (o) => !CLOSED_ORDERS.has(or.status(o)) },
 			],
 		});
 	}

@@ -355,7 +355,8 @@ static void test_report_views_golden(void **state)
 	assert_string_equal(mem, "host,ip,port,sni,starttls,status,error,tls_version,cipher,group,"
 	                         "grade,score,country,asn,as_org,verified,hostname_ok,preferred,"
 	                         "subject_cn,issuer,not_after,days_left,sha256,findings,order_id,"
-	                         "order_status,observed_at,scan_id");
+	                         "order_status,observed_at,scan_id,city,owner,business_unit,site,"
+	                         "source,passive_only,ja3,ja3s");
 	line2 += 2;
 	snprintf(want, sizeof(want),
 	         "'@evil.test,127.0.0.9,8443,'@evil.test,,ok,,,,,,,,,,no,,no,'=cmd|' /C calc'!A0,"

@@ -1,0 +1,53 @@
+/*
+ * reasm.h: reassembly of one direction of a TCP connection into the byte stream the receiver
+ * saw (passive/reasm.c), well enough to follow a TLS handshake: segments out of order,
+ * retransmitted (in full or overlapping: the first copy of a byte wins, as most stacks keep
+ * it), split records and several records per segment are all the consumer's bytes in order.
+ *
+ * The stream starts at the SYN's sequence number + 1 when the SYN was seen, else at the first
+ * segment that carries data (a capture that starts mid-connection). Sequence numbers wrap
+ * (comparisons are modulo 2^32). Out-of-order data waits in a list bounded by
+ * limits->max_pending_bytes; past it, or when the gap stays open while more than that much
+ * later data arrives, the stream gives up (REASM_GAVE_UP) rather than grow: a lost segment in
+ * a capture must not cost memory forever. Memory per direction: the pending list only; data is
+ * delivered as soon as it is in order and never kept.
+ */
+#ifndef CS_PASSIVE_REASM_H
+#define CS_PASSIVE_REASM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct reasm_seg;
+
+struct reasm {
+	int started;                    /* next is valid */
+	uint32_t next;                  /* sequence number of the next byte to deliver */
+	struct reasm_seg *pending;      /* owned: out-of-order segments by sequence, no overlap */
+	size_t pending_bytes;
+	size_t pending_segs;
+	int gave_up;
+	int fin;                        /* FIN seen and everything before it delivered */
+};
+
+struct reasm_limits {
+	size_t max_pending_bytes;       /* default 256 KiB */
+	size_t max_pending_segs;        /* default 256 */
+};
+
+enum reasm_rc { REASM_OK = 0, REASM_GAVE_UP = 1, REASM_NOMEM = -1 };
+
+/* Called with each run of bytes in stream order; returns 0 to go on, non-zero to stop
+ * delivering (the value is returned by reasm_add). */
+typedef int (*reasm_deliver)(void *arg, const unsigned char *p, size_t n);
+
+void reasm_init(struct reasm *r);
+/* Adds one segment (seq, payload, SYN/FIN flags as in struct pkt_tcp.flags); delivers what
+ * becomes in order. Returns REASM_OK, REASM_GAVE_UP (limits hit or a gap that cannot close;
+ * nothing more is delivered), REASM_NOMEM, or the deliver callback's non-zero value. */
+int reasm_add(struct reasm *r, const struct reasm_limits *lim, uint32_t seq, uint8_t flags,
+              const unsigned char *p, size_t n, reasm_deliver deliver, void *arg);
+/* Frees the pending list. */
+void reasm_free(struct reasm *r);
+
+#endif
