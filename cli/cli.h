@@ -28,6 +28,7 @@ int cmd_report(int argc, char **argv);
 int cmd_checks(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_sniff(int argc, char **argv);
 
 /* Option value parsers: print "certsweep: OPTION: reason" to stderr and return -1 when bad. */
 int opt_int(const char *opt, const char *val, long min, long max, long *out);
@@ -63,5 +64,15 @@ struct analyzer_config;
  * *policy (owned by the caller, which frees it with ca_policy_free). Returns 0 when applied, 1
  * when ch is not one of these options, -1 after printing why val is bad. */
 int cli_policy_option(int ch, const char *val, struct ca_policy **policy, struct analyzer_config *acfg);
+
+/* The enrichment options that scan and sniff share (enrich/geo.h). */
+enum { CLI_OPT_GEOIP_DB = 1100, CLI_OPT_ASN_DB, CLI_OPT_OWNER_DB };
+#define CLI_GEO_OPTIONS \
+	{ "geoip-db", required_argument, NULL, CLI_OPT_GEOIP_DB }, \
+	{ "asn-db", required_argument, NULL, CLI_OPT_ASN_DB }, \
+	{ "owner-db", required_argument, NULL, CLI_OPT_OWNER_DB }
+struct geo_paths;
+/* Applies option ch with value val to *paths: 0 when applied, 1 when ch is not one of them. */
+int cli_geo_option(int ch, const char *val, struct geo_paths *paths);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
+#include "enrich/geo.h"
 #include "core/digestset.h"
 #include "core/text.h"
 #include "cli/deep.h"
@@ -66,6 +67,7 @@ struct scan_run {
 	int advanced;              /* --checks advanced */
 	struct deep deep;          /* the deep-analysis pipeline (advanced) */
 	uint64_t grades[10];       /* A+ A A- B C D E F T M */
+	struct geo_dbs *geo;       /* owned; NULL without --geoip-db/--asn-db/--owner-db */
 };
 
 static double now_s(void)
@@ -155,15 +157,32 @@ static void on_deep_abandoned(void *arg, const struct observation *obs, const st
 	}
 }
 
-static void on_result(void *arg, const struct observation *obs)
+static void on_result(void *arg, const struct observation *engine_obs)
 {
 	struct scan_run *r = arg;
-	struct analysis *an = analyze(r->az, obs);
+	const struct observation *obs = engine_obs;
+	struct observation *local = NULL;
+	struct analysis *an;
 	char err[256];
+
+	if (r->geo != NULL) {
+		/* a shallow copy that adds the location: the engine's observation stays const */
+		if ((local = malloc(sizeof(*local))) == NULL) {
+			stop_fatal(r, "enrichment", "out of memory");
+			return;
+		}
+		*local = *engine_obs;
+		if (geo_lookup(r->geo, local->ip, &local->geo, err, sizeof(err)) != 0 &&
+		    local->ip[0] != '\0')
+			stop_fatal(r, "enrichment", err);
+		local->geo_looked_up = 1;
+		obs = local;
+	}
+	an = analyze(r->az, obs);
 
 	if (an == NULL) {
 		stop_fatal(r, "analysis", "out of memory");
-		return;
+		goto out;
 	}
 	if (r->st != NULL && store_add_result(r->st, r->scan_id, obs, an) != 0)
 		stop_fatal(r, "cannot write to the database", store_errmsg(r->st));
@@ -176,11 +195,13 @@ static void on_result(void *arg, const struct observation *obs)
 		/* deep_start takes an; the NDJSON record is written when the analysis ends */
 		if (deep_start(&r->deep, obs, an, err, sizeof(err)) != 0)
 			stop_fatal(r, "deep analysis", err);
-		return;
+		goto out;
 	}
 	if (r->json != NULL && ndjson_write(r->json, obs, an) != 0)
 		stop_fatal(r, r->json_path, strerror(errno));
 	analysis_free(an);
+out:
+	free(local); /* shallow: the chain and strings belong to the engine's observation */
 }
 
 static void fmt_duration(char *buf, size_t len, double s)
@@ -276,6 +297,10 @@ static const char *usage_text =
 	"      --preferred-ca-file FILE     patterns (pattern:TEXT, sha256:HEX) or ca-families.tsv\n"
 	"      --expiring-critical DAYS     cert.expiring is critical at or below (default 7)\n"
 	"      --expiring-high DAYS         cert.expiring is high at or below (default 30)\n"
+	"Enrichment (looked up for every endpoint, stored, shown in reports):\n"
+	"      --geoip-db FILE         GeoIP2/GeoLite2 City or Country mmdb: country, city\n"
+	"      --asn-db FILE           GeoIP2/GeoLite2 ASN mmdb: ASN and its organisation\n"
+	"      --owner-db FILE         mmdb of your own networks: owner, business_unit, site\n"
 	"Output:\n"
 	"      --db FILE               SQLite inventory (default ./certsweep.db)\n"
 	"      --name NAME             name this sweep (reports and diffs group by it)\n"
@@ -318,6 +343,7 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	CLI_POLICY_OPTIONS,
+	CLI_GEO_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -451,6 +477,7 @@ struct scan_opts {
 	int fail_on, quiet;
 	int advanced;
 	struct probe_options popt;
+	struct geo_paths geo;
 };
 
 /* Parses options into o and the target set; returns EXIT_OK or an exit code. */
@@ -576,6 +603,8 @@ static int parse_scan_args(int argc, char **argv, struct scan_opts *o, struct ta
 			fputs(usage_text, stdout);
 			return -1;
 		default:
+			if (cli_geo_option(ch, optarg, &o->geo) == 0)
+				continue;
 			switch (cli_policy_option(ch, optarg, &o->policy, &o->acfg)) {
 			case 0: continue;
 			case -1: return EXIT_USAGE;
@@ -654,6 +683,11 @@ int cmd_scan(int argc, char **argv)
 	o.acfg.policy = o.policy; /* NULL: the default family */
 	r.az = analyzer_new(&o.acfg, err, sizeof(err));
 	if (r.az == NULL) {
+		cli_err("%s", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((r.geo = geo_open(&o.geo, err, sizeof(err))) == NULL && err[0] != '\0') {
 		cli_err("%s", err);
 		rc = EXIT_USAGE;
 		goto out;
@@ -781,6 +815,7 @@ out:
 		rc = EXIT_RUNTIME;
 	}
 	analyzer_free(r.az);
+	geo_close(r.geo);
 	ca_policy_free(o.policy);
 	digestset_free(r.certs);
 	portlist_free(&o.ports);

@@ -20,6 +20,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "scan", "sweep targets and store every certificate and finding", cmd_scan },
+	{ "sniff", "find certificates in traffic: a capture file (-r) or an interface (-i)", cmd_sniff },
 	{ "analyze", "SSL Labs-style analysis of HOST[:PORT], or of a chain file (--file)", cmd_analyze },
 	{ "report", "report a stored sweep: csv, json, html dashboard, text", cmd_report },
 	{ "diff", "what changed between two sweeps: endpoints, certificates, findings", cmd_diff },

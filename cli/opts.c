@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "analyzer/analyzer.h"
+#include "enrich/geo.h"
 
 #include <errno.h>
 #include <math.h>
@@ -206,4 +207,14 @@ int opt_since(const char *opt, const char *val, int64_t now, int64_t *out)
 	}
 	*out = (int64_t)timegm(&tm);
 	return 0;
+}
+
+int cli_geo_option(int ch, const char *val, struct geo_paths *paths)
+{
+	switch (ch) {
+	case CLI_OPT_GEOIP_DB: paths->geoip = val; return 0;
+	case CLI_OPT_ASN_DB: paths->asn = val; return 0;
+	case CLI_OPT_OWNER_DB: paths->owner = val; return 0;
+	default: return 1;
+	}
 }

@@ -31,9 +31,11 @@ struct reasm {
 };
 
 struct reasm_limits {
-	size_t max_pending_bytes;       /* default 256 KiB */
-	size_t max_pending_segs;        /* default 256 */
+	size_t max_pending_bytes;       /* default 256 KiB (0: the default) */
+	size_t max_pending_segs;        /* default 256 (0: the default) */
 };
+#define REASM_DEFAULT_PENDING_BYTES ((size_t)256 * 1024)
+#define REASM_DEFAULT_PENDING_SEGS ((size_t)256)
 
 enum reasm_rc { REASM_OK = 0, REASM_GAVE_UP = 1, REASM_NOMEM = -1 };
 

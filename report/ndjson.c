@@ -7,6 +7,9 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/sha.h>
+
+#include "core/hex.h"
 
 #include "core/text.h"
 
@@ -87,6 +90,40 @@ json_t *ndjson_findings(const struct finding *findings, size_t n)
 	return arr;
 }
 
+/* source, ja3/ja3s and the client's certificates (passive), geo (when looked up). */
+static void add_provenance(json_t *root, const struct observation *obs)
+{
+	const struct obs_geo *g = &obs->geo;
+
+	json_object_set_new(root, "source", json_string(obs->source == OBS_PASSIVE ? "passive"
+	                                                                            : "active"));
+	if (obs->source == OBS_PASSIVE) {
+		json_t *cc = json_array();
+
+		for (size_t i = 0; cc != NULL && i < obs->client_chain_len; i++) {
+			unsigned char md[32];
+			char hex[65];
+
+			SHA256(obs->client_chain[i].der, obs->client_chain[i].len, md);
+			hex_encode(md, sizeof(md), hex);
+			json_array_append_new(cc, json_string(hex));
+		}
+		json_object_set_new(root, "ja3", jstr_or_null(obs->ja3));
+		json_object_set_new(root, "ja3s", jstr_or_null(obs->ja3s));
+		json_object_set_new(root, "client_chain", cc);
+	}
+	if (obs->geo_looked_up)
+		json_object_set_new(root, "geo",
+		                    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		                              "country", jstr_or_null(g->country),
+		                              "city", jstr_or_null(g->city),
+		                              "asn", jstr_or_null(g->asn),
+		                              "as_org", jstr_or_null(g->as_org),
+		                              "owner", jstr_or_null(g->owner),
+		                              "business_unit", jstr_or_null(g->business_unit),
+		                              "site", jstr_or_null(g->site)));
+}
+
 json_t *ndjson_record(const struct observation *obs, const struct analysis *an)
 {
 	char when[32];
@@ -114,6 +151,8 @@ json_t *ndjson_record(const struct observation *obs, const struct analysis *an)
 	                 "handshake", jms(obs->ms_handshake), "total", jms(obs->ms_total),
 	                 "validation", validation, "chain", chain, "findings",
 	                 ndjson_findings(an != NULL ? an->findings : NULL, an != NULL ? an->n_findings : 0));
+	if (root != NULL)
+		add_provenance(root, obs);
 	return root;
 }
 

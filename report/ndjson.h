@@ -7,7 +7,10 @@
  *   validation {trusted, error, hostname_checked, hostname_ok, preferred, days_left},
  *   chain [ {position, sha256, sha1, subject, issuer, serial, not_before, not_after, key_type,
  *            key_bits, sig_alg, sans[]} ],
- *   findings [ {id, severity, message, fix, cert_position} ]
+ *   findings [ {id, severity, message, fix, cert_position} ],
+ *   source ("active" or "passive"); passive records add ja3, ja3s (MD5 hex) and client_chain
+ *   [sha256 of each client certificate]; with --geoip-db/--asn-db/--owner-db,
+ *   geo {country, city, asn, as_org, owner, business_unit, site} (null when unknown)
  * Certificate text is emitted as valid UTF-8 (invalid bytes become U+FFFD).
  */
 #ifndef CS_NDJSON_H

@@ -84,6 +84,17 @@ int64_t store_latest_scan(struct store *st, const char *name);
 /* The finished-or-interrupted scan before scan_id with the same name (ad-hoc scans: the
  * previous ad-hoc scan), for diffs. 0 when there is none (or on error: store_errmsg). */
 int64_t store_previous_scan(struct store *st, int64_t scan_id);
+/* An endpoint a passive run saw that no active sweep ever observed. Strings borrowed for the
+ * callback only. */
+struct passive_endpoint {
+	const char *ip, *sni, *starttls;
+	int port;
+};
+typedef int (*passive_endpoint_cb)(void *arg, const struct passive_endpoint *e);
+/* Calls cb for each endpoint observed in scan_id with no active observation anywhere, by
+ * address. Returns 0, cb's non-zero value, or -1 (store_errmsg). */
+int store_each_passive_only(struct store *st, int64_t scan_id, passive_endpoint_cb cb,
+                            void *arg);
 /* 1 when the scan exists, 0 when not, -1 on error. */
 int store_scan_exists(struct store *st, int64_t scan_id);
 

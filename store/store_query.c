@@ -69,6 +69,56 @@ int64_t store_previous_scan(struct store *st, int64_t scan_id)
 	return id;
 }
 
+int store_each_passive_only(struct store *st, int64_t scan_id, passive_endpoint_cb cb,
+                            void *arg)
+{
+	static const char sql[] =
+		"SELECT e.ip, e.port, e.sni, e.starttls FROM observations o"
+		" JOIN endpoints e ON e.id = o.endpoint_id"
+		" WHERE o.scan_id = ?1 AND NOT EXISTS (SELECT 1 FROM observations a"
+		"   WHERE a.endpoint_id = e.id AND a.source = 'active')"
+		" ORDER BY e.ip_key, e.ip, e.port, e.sni, e.starttls";
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	st->err[0] = '\0';
+	if (!st->readonly && store_flush(st) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "listing passive-only endpoints");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, scan_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct passive_endpoint e = {
+			.ip = (const char *)sqlite3_column_text(s, 0),
+			.port = sqlite3_column_int(s, 1),
+			.sni = (const char *)sqlite3_column_text(s, 2),
+			.starttls = (const char *)sqlite3_column_text(s, 3),
+		};
+		int c;
+
+		if (e.ip == NULL)
+			e.ip = "";
+		if (e.sni == NULL)
+			e.sni = "";
+		if (e.starttls == NULL)
+			e.starttls = "";
+		if ((c = cb(arg, &e)) != 0) {
+			ret = c;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "listing passive-only endpoints");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
 /* Column text, "" for NULL. Valid until the next step of s. */
 static const char *col(sqlite3_stmt *s, int i)
 {

@@ -249,13 +249,18 @@
 		return port !== '' ? host + ':' + port : host;
 	}
 	/* A key that sorts addresses numerically: IPv4 before IPv6 before names, then port. */
+	const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+	/* o (1 to 3 digits) with leading zeros to 3; p with leading zeros to 5 (its last 5) */
+	const pad3 = (o) => o.length >= 3 ? o : o.length === 2 ? '0' + o : '00' + o;
+	const pad5 = (p) => p.length >= 5 ? p.slice(-5) : '00000'.slice(p.length) + p;
 	function epAddrKey(i) {
 		const ip = ep.ip(i);
-		const port = ('00000' + ep.port(i)).slice(-5);
+		const port = pad5(ep.port(i));
 		let key = '';
-		const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+		const v4 = IPV4.exec(ip);
 		if (v4) {
-			key = '4 ' + v4.slice(1).map((o) => ('00' + o).slice(-3)).join('.');
+			key = '4 ' + pad3(v4[1]) + '.' + pad3(v4[2]) + '.' + pad3(v4[3]) + '.' +
+				pad3(v4[4]);
 		} else if (/^[0-9a-fA-F:.]+$/.test(ip) && ip.indexOf(':') >= 0) {
 			/* expand "::" to zero groups (an embedded IPv4 tail is left as it is) */
 			const halves = ip.toLowerCase().split('::');
@@ -586,24 +591,24 @@
 
 	/*
 	 * Work for idle time after the first render (each view's search text): a queue of steps, run
-	 * in order; a step does a slice of its work (a few milliseconds) and returns true while more
-	 * is left. A run lasts IDLE_SLICE_MS at most, so a click or a keystroke waits for one run at
-	 * most. Whoever needs a step's result before it is done finishes the work synchronously; the
-	 * step then finds nothing left and returns false.
+	 * in order; a step does a slice of its work (a millisecond or two) and returns true while more
+	 * is left. A run lasts as long as the browser says it will stay idle (requestIdleCallback's
+	 * deadline, at most 50 ms), or IDLE_SLICE_MS when it had to be forced (the callback's timeout)
+	 * or there is no requestIdleCallback. Whoever needs a step's result before it is done
+	 * finishes the work synchronously; the step then finds nothing left and returns false.
 	 */
-	const IDLE_SLICE_MS = 8;
+	const IDLE_SLICE_MS = 10;
 	const IDLE_ROWS = 1000;            /* rows of search text a step builds */
 	const idleSteps = [];
 
 	function idleRun(deadline) {
-		let budget = IDLE_SLICE_MS;
-		if (deadline && !deadline.didTimeout && typeof deadline.timeRemaining === 'function')
-			budget = Math.max(1, Math.min(budget, deadline.timeRemaining()));
-		const stop = performance.now() + budget;
+		const idle = deadline && !deadline.didTimeout &&
+			typeof deadline.timeRemaining === 'function';
+		const stop = performance.now() + IDLE_SLICE_MS;
 		while (idleSteps.length > 0) {
 			if (!idleSteps[0]())
 				idleSteps.shift();
-			if (performance.now() >= stop)
+			if (idle ? deadline.timeRemaining() <= 0 : performance.now() >= stop)
 				break;
 		}
 		if (idleSteps.length > 0)
@@ -631,28 +636,118 @@
 	}
 
 	/*
+	 * A text whose code unit order is close to the collator's order, as a cheap head start for
+	 * sorting by the collator (never the order itself): lowercase, and each run of digits as a
+	 * character for its length (without leading zeros, at most 9) then its digits, so that "x9"
+	 * comes before "x10".
+	 */
+	function collateHint(s) {
+		const t = s.toLowerCase();
+		let out = '';
+		let done = 0;                      /* t up to here is in out */
+		for (let j = 0; j < t.length; j++) {
+			let c = t.charCodeAt(j);
+			if (c < 48 || c > 57)
+				continue;
+			out += t.slice(done, j);
+			while (c === 48 && j + 1 < t.length && isDigitAt(t, j + 1))
+				c = t.charCodeAt(++j);      /* leading zeros */
+			let e = j + 1;
+			while (e < t.length && isDigitAt(t, e))
+				e++;
+			out += String.fromCharCode(48 + Math.min(e - j, 9)) + t.slice(j, e);
+			done = e;
+			j = e - 1;
+		}
+		return done === 0 ? t : out + t.slice(done);
+	}
+
+	function isDigitAt(t, j) {
+		const c = t.charCodeAt(j);
+		return c >= 48 && c <= 57;
+	}
+
+	/*
+	 * Compares each string of strs with the one before it: same[j] = 1 when strs[j] collates
+	 * equal to strs[j - 1], else 0. With stopEarly it returns false at the first pair out of
+	 * order (same then incomplete); otherwise it fills all of same (a pair out of order counts
+	 * as different) and returns true.
+	 */
+	function collateNeighbours(strs, same, stopEarly) {
+		for (let j = 1; j < strs.length; j++) {
+			const c = collator.compare(strs[j - 1], strs[j]);
+			if (c > 0 && stopEarly)
+				return false;
+			same[j] = c === 0 ? 1 : 0;
+		}
+		return true;
+	}
+
+	/*
 	 * Ranks the sort keys of a column once, so that each sort after that is a counting sort of
 	 * integers: returns {rank, count}, rank an Int32Array with rank[i] in [0, count) ordering row
 	 * i's key key(i) (rows with equal keys share a rank) and -1 for an empty key. The order:
 	 * numbers before strings (any other value counts as its text); numbers by value; strings by
 	 * the numeric-aware, case-insensitive collator (strings it calls equal share a rank), or by
-	 * code unit when plain. Each distinct string is collated once: the distinct strings are
-	 * sorted by code unit first, which for typical data (lowercase names) is already the
-	 * collator's order, checked with one comparison per neighbour; when it is not, they are sorted
-	 * with the collator, from that nearly sorted start.
+	 * code unit when plain.
 	 */
 	function rankKeys(n, key, plain) {
+		const keys = new Array(n);
+		for (let i = 0; i < n; i++) {
+			const v = key(i);
+			keys[i] = emptyKey(v) ? null :
+				typeof v === 'number' || typeof v === 'string' ? v : String(v);
+		}
+		return plain ? rankPlain(keys) : rankCollated(keys);
+	}
+
+	/* numbers before strings, numbers by value, strings by code unit */
+	function plainCompare(x, y) {
+		const nx = typeof x === 'number';
+		if (nx !== (typeof y === 'number'))
+			return nx ? -1 : 1;
+		return x < y ? -1 : x > y ? 1 : 0;
+	}
+
+	/*
+	 * rankKeys by code unit. Plain columns (addresses) have mostly distinct keys that often come
+	 * sorted already: the rows are sorted by key (linear when they are in order) and ranked by
+	 * walking them.
+	 */
+	function rankPlain(keys) {
+		const n = keys.length;
+		const rank = new Int32Array(n).fill(-1);
+		const rows = [];
+		for (let i = 0; i < n; i++)
+			if (keys[i] !== null)
+				rows.push(i);
+		rows.sort((a, b) => plainCompare(keys[a], keys[b]));
+		let r = -1;
+		for (let j = 0; j < rows.length; j++) {
+			if (j === 0 || plainCompare(keys[rows[j - 1]], keys[rows[j]]) !== 0)
+				r++;
+			rank[rows[j]] = r;
+		}
+		return { rank: rank, count: r + 1 };
+	}
+
+	/*
+	 * rankKeys with the collator. Each distinct key is ranked once (columns like names or
+	 * issuers repeat their keys a lot), and the collator compares the distinct strings in an
+	 * order that is usually right already: one comparison per neighbour checks it and also finds
+	 * the equal ones. They are sorted with the collator only when none of those orders is right.
+	 */
+	function rankCollated(keys) {
+		const n = keys.length;
 		const rank = new Int32Array(n);     /* first the index into vals, then the rank */
 		const ids = new Map();              /* distinct key -> index into vals */
 		const vals = [];                    /* the distinct keys */
 		for (let i = 0; i < n; i++) {
-			let v = key(i);
-			if (emptyKey(v)) {
+			const v = keys[i];
+			if (v === null) {
 				rank[i] = -1;
 				continue;
 			}
-			if (typeof v !== 'number' && typeof v !== 'string')
-				v = String(v);
 			let d = ids.get(v);
 			if (d === undefined) {
 				d = vals.length;
@@ -670,28 +765,29 @@
 		let r = 0;
 		for (const v of nums)
 			rankOf[ids.get(v)] = r++;
-		strs.sort();                        /* by code unit */
-		if (plain) {
-			for (const v of strs)
-				rankOf[ids.get(v)] = r++;
-		} else if (strs.length > 0) {
-			/* same[j]: strs[j] collates equal to strs[j - 1] */
+		if (strs.length > 0) {
+			/*
+			 * strs is in the order of first appearance, which often is the order already (the
+			 * rows came sorted); failing that, code unit order or collateHint order often is.
+			 * Each is checked (a pass that stops at the first pair out of order) before the next
+			 * is tried; the last resort sorts by the collator, from the collateHint order.
+			 */
 			const same = new Uint8Array(strs.length);
-			for (let pass = 0; pass < 2; pass++) {
-				let sorted = true;
-				for (let j = 1; j < strs.length; j++) {
-					const c = collator.compare(strs[j - 1], strs[j]);
-					if (c > 0) {
-						sorted = false;
-						break;
-					}
-					same[j] = c === 0 ? 1 : 0;
-				}
-				if (sorted)
-					break;
-				if (pass > 0)          /* never: the collator disagrees with itself */
-					throw new Error('inconsistent collation');
+			let ok = collateNeighbours(strs, same, true);
+			if (!ok) {
+				strs.sort();
+				ok = collateNeighbours(strs, same, true);
+			}
+			if (!ok) {
+				const hinted = strs.map((v) => ({ v: v, h: collateHint(v) }));
+				hinted.sort((x, y) => x.h < y.h ? -1 : x.h > y.h ? 1 : 0);
+				for (let j = 0; j < strs.length; j++)
+					strs[j] = hinted[j].v;
+				ok = collateNeighbours(strs, same, true);
+			}
+			if (!ok) {
 				strs.sort(collator.compare);
+				collateNeighbours(strs, same, false);
 			}
 			rankOf[ids.get(strs[0])] = r;
 			for (let j = 1; j < strs.length; j++)
