@@ -206,6 +206,8 @@ static void write_summary(FILE *out, const struct report_summary *s)
 		{ "expiring_90", "Expiring within 90 days", s->expiring_90, "warn" },
 		{ "non_preferred", "Non-preferred CA", s->non_preferred, "bad" },
 		{ "untrusted", "Untrusted chain", s->untrusted, "bad" },
+		{ "passive_only", "Seen only in traffic (not in any sweep's ranges)", s->passive_only,
+		  "warn" },
 	};
 
 	fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
@@ -549,7 +551,7 @@ static void write_diff(FILE *out, const struct diff_result *d)
 static const char *const ep_cols[] = {
 	"host", "ip", "port", "sni", "starttls", "status", "error", "version", "cipher", "group",
 	"grade", "score", "country", "asn", "org", "verified", "hostname_ok", "preferred", "cert",
-	"findings", "order", "observed",
+	"findings", "order", "observed", "city", "owner", "unit", "site", "source", "passive_only",
 };
 static const char *const cert_cols[] = {
 	"sha256", "cn", "subject", "issuer", "issuer_cn", "issuer_org", "sans", "not_before",
@@ -626,7 +628,7 @@ static void write_cols(FILE *out, const char *key, const char *const *cols, size
 
 static json_t *ep_row(const struct inventory *inv, const struct inv_endpoint *e)
 {
-	return json_pack("[o,o,i,o,o,o,o,o,o,o,o,i,o,o,o,i,i,i,I,o,I,o]",
+	return json_pack("[o,o,i,o,o,o,o,o,o,o,o,i,o,o,o,i,i,i,I,o,I,o,o,o,o,o,o,i]",
 	                 ndjson_text(e->host), ndjson_text(e->ip), e->port, ndjson_text(e->sni),
 	                 ndjson_text(e->starttls), ndjson_text(e->status), ndjson_text(e->error),
 	                 ndjson_text(e->version), ndjson_text(e->cipher), ndjson_text(e->group),
@@ -634,7 +636,10 @@ static json_t *ep_row(const struct inventory *inv, const struct inv_endpoint *e)
 	                 ndjson_text(e->asn), ndjson_text(e->as_org), e->verified, e->hostname_ok,
 	                 e->preferred, ix(e->leaf, inv->n_certs),
 	                 jix_array(e->findings, e->n_findings, inv->n_findings),
-	                 ix(e->order, inv->n_orders), jtime(e->observed_at));
+	                 ix(e->order, inv->n_orders), jtime(e->observed_at),
+	                 ndjson_text(e->city), ndjson_text(e->owner),
+	                 ndjson_text(e->business_unit), ndjson_text(e->site),
+	                 ndjson_text(e->source), e->passive_only != 0);
 }
 
 static json_t *cert_row(const struct inventory *inv, const struct inv_cert *c)

@@ -142,6 +142,8 @@ static json_t *summary_json(const struct report_summary *s)
 	              "expiry_weeks", weeks, "expiry_later", (json_int_t)s->expiry_later,
 	              "issuers", issuers, "issuers_other", (json_int_t)s->issuers_other,
 	              "protocols", bars(s->protocols, s->n_protocols));
+	if (o != NULL)
+		json_object_set_new(o, "passive_only", json_integer((json_int_t)s->passive_only));
 	if (o != NULL && s->n_countries > 0)
 		json_object_set_new(o, "countries", bars(s->countries, s->n_countries));
 	return o;

@@ -156,6 +156,7 @@ int report_summarize(const struct inventory *inv, int64_t now, struct report_sum
 		int tls = strcmp(e->status, "ok") == 0;
 
 		s->tls += tls;
+		s->passive_only += e->passive_only != 0;
 		count_grade(s, e);
 		if (tls)
 			protocols[n_proto++] = e->version[0] != '\0' ? e->version : "(unknown)";

@@ -33,6 +33,7 @@ struct report_summary {
 	size_t endpoints, tls;
 	size_t unique_certs, expired, expiring_7, expiring_30, expiring_90;
 	size_t non_preferred, untrusted;
+	size_t passive_only;               /* endpoints no active sweep ever observed */
 	/* Grades in the order A+ A A- B C D E F T M none; absent grades have n 0. */
 	struct summary_bar grades[11];
 	size_t expiry_weeks[SUMMARY_WEEKS];

@@ -158,7 +158,10 @@ static void fill_strings(struct inventory *inv)
 		Z(e->host); Z(e->ip); Z(e->sni); Z(e->starttls); Z(e->status); Z(e->error);
 		Z(e->version); Z(e->cipher); Z(e->group); Z(e->alpn); Z(e->verify_error);
 		Z(e->grade); Z(e->grade_ignoring_trust); Z(e->protocols); Z(e->country); Z(e->asn);
-		Z(e->as_org);
+		Z(e->as_org); Z(e->city); Z(e->owner); Z(e->business_unit); Z(e->site); Z(e->ja3);
+		Z(e->ja3s);
+		if (e->source == NULL)
+			e->source = "active";
 	}
 	for (size_t i = 0; i < inv->n_findings; i++) {
 		struct inv_finding *f = &inv->findings[i];
@@ -657,7 +660,7 @@ static void test_page_data_block(void **state)
 	assert_string_equal(json_string_value(json_object_get(root, "generated")),
 	                    "2026-11-26T00:00:00Z");
 	assert_non_null(strstr(json_string_value(json_object_get(root, "scope")), "scan 12"));
-	assert_int_equal(json_array_size(json_object_get(root, "ep_cols")), 22);
+	assert_int_equal(json_array_size(json_object_get(root, "ep_cols")), 28);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(root, "ep_cols"), 21)),
 	                    "observed");
 	assert_int_equal(json_array_size(json_object_get(root, "cert_cols")), 20);
@@ -667,7 +670,7 @@ static void test_page_data_block(void **state)
 	eps = json_object_get(root, "eps");
 	assert_int_equal(json_array_size(eps), 8);
 	for (size_t i = 0; i < 8; i++)
-		assert_int_equal(json_array_size(json_array_get(eps, i)), 22);
+		assert_int_equal(json_array_size(json_array_get(eps, i)), 28);
 	/* endpoint 0: sni, port, verified, cert, findings, order, observed */
 	assert_string_equal(json_string_value(json_array_get(json_array_get(eps, 0), 3)),
 	                    XSS_SCRIPT ".example");
