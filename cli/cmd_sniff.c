@@ -217,9 +217,11 @@ static void summary(const struct sniff_run *run, const struct sniffer *sn, const
 		printf("  incomplete: %llu streams with lost segments, %llu malformed handshakes, "
 		       "%llu packets dropped by the kernel\n", (unsigned long long)s->gave_up,
 		       (unsigned long long)s->parse_errors, (unsigned long long)s->kernel_drops);
-	printf("  endpoints: %zu, stored %llu observations in %s (run %lld)\n",
-	       digestset_count(run->endpoints), (unsigned long long)run->stored, db_path,
-	       (long long)run->scan_id);
+	if (s->truncated > 0)
+		printf("  incomplete: %llu packets cut short by the capture's snap length (capture "
+		       "with tcpdump -s 0 to keep whole packets)\n", (unsigned long long)s->truncated);
+	printf("  endpoints: %zu, stored in %s (run %lld)\n", digestset_count(run->endpoints),
+	       db_path, (long long)run->scan_id);
 	if (run->st != NULL && store_each_passive_only(run->st, run->scan_id, list_passive_only_cb,
 	                                               &shown) == 0 && shown > SHOW_PASSIVE_ONLY)
 		printf("    ... and %d more: certsweep report --format csv --view endpoints lists them "
@@ -332,6 +334,8 @@ int cmd_sniff(int argc, char **argv)
 	if ((sn = sniff_open(&so, err, sizeof(err))) == NULL) {
 		text_terminal(safe, sizeof(safe), err);
 		cli_err("%s", safe);
+		if (strncmp(err, "bad filter", 10) == 0)
+			rc = EXIT_USAGE;
 		goto out;
 	}
 	if (run.json_path != NULL) {

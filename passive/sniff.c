@@ -26,12 +26,14 @@ struct fstate {
 	int swapped;                 /* the flow table's client is in fact the server */
 	int emitted;
 	int final[2];                /* per tlsp direction: no more bytes wanted */
+	int incomplete[2];           /* per tlsp direction: segments lost or cut short */
 };
 
 struct sniffer {
 	pcap_t *p;                   /* owned */
 	int dlt;
 	int live;
+	char source[200];            /* the file or interface, for messages */
 	struct flow_table *ft;       /* owned; NULL after the final flush */
 	struct flow_limits limits;
 	struct sniff_stats st;
@@ -58,7 +60,7 @@ static const char *version_text(uint16_t v)
 }
 
 int sniff_observation(const struct tlsp_result *r, int family, const unsigned char *srv_addr,
-                      uint16_t srv_port, int64_t when, struct observation *obs)
+                      uint16_t srv_port, int64_t when, int incomplete, struct observation *obs)
 {
 	const struct suite *su;
 
@@ -80,8 +82,8 @@ int sniff_observation(const struct tlsp_result *r, int family, const unsigned ch
 	obs->tls_version = r->version;
 	snprintf(obs->version, sizeof(obs->version), "%s", version_text(r->version));
 	su = suite_by_id(r->cipher);
-	if (su != NULL)
-		snprintf(obs->cipher, sizeof(obs->cipher), "%s", su->openssl ? su->openssl : su->name);
+	if (su != NULL) /* the IANA name, as active scans record it */
+		snprintf(obs->cipher, sizeof(obs->cipher), "%s", su->name);
 	else
 		snprintf(obs->cipher, sizeof(obs->cipher), "0x%04X", r->cipher);
 	for (size_t i = 0; i < r->n_server_chain; i++)
@@ -89,6 +91,9 @@ int sniff_observation(const struct tlsp_result *r, int family, const unsigned ch
 		    !obs->chain_truncated)
 			return -1;
 	obs->chain_truncated |= r->chain_truncated;
+	if (incomplete && r->version != 0x0304 && r->n_server_chain == 0)
+		obs_set_error(obs, EP_HANDSHAKE_FAILED, "the capture lost or cut segments of the "
+		              "server's handshake: no certificate could be read");
 	for (size_t i = 0; i < r->n_client_chain; i++)
 		if (obs_add_client_cert(obs, r->client_chain[i].der, r->client_chain[i].len) != 0)
 			break; /* over the bound: the server's chain is what matters */
@@ -114,8 +119,15 @@ static void emit_flow(struct sniffer *s, struct flow *f, struct fstate *fs)
 		s->stop_rc = -1;
 		return;
 	}
+	/* a gap still open at the end is a lost segment too */
+	for (int d = 0; d < 2; d++)
+		if (f->dir[d].pending_segs > 0 && !f->dir[d].gave_up && !fs->incomplete[d ^ fs->swapped]) {
+			fs->incomplete[d ^ fs->swapped] = 1;
+			s->st.gave_up++;
+		}
 	if (sniff_observation(r, f->family, fs->swapped ? f->cli_addr : f->srv_addr,
-	                      fs->swapped ? f->cli_port : f->srv_port, f->last_seen, obs) != 0) {
+	                      fs->swapped ? f->cli_port : f->srv_port, f->last_seen,
+	                      fs->incomplete[1], obs) != 0) {
 		obs_free(obs);
 		s->stop_rc = -1;
 		return;
@@ -207,8 +219,11 @@ static void on_segment(struct sniffer *s, const struct pkt_tcp *seg)
 
 		rc = reasm_add(&f->dir[dir], &s->limits.reasm, seg->seq, seg->flags, seg->payload,
 		               seg->len, deliver, &d);
+		if (seg->truncated)
+			fs->incomplete[tdir] = 1;
 		if (rc == REASM_GAVE_UP) {
 			s->st.gave_up++;
+			fs->incomplete[tdir] = 1;
 			fs->final[tdir] = 1;
 		} else if (rc == REASM_NOMEM) {
 			fs->final[tdir] = 1;
@@ -236,6 +251,7 @@ static void on_packet(struct sniffer *s, const struct pcap_pkthdr *h, const unsi
 	switch (pkt_decode(s->dlt, data, h->caplen, &seg)) {
 	case PKT_TCP:
 		s->st.tcp++;
+		s->st.truncated += seg.truncated != 0;
 		on_segment(s, &seg);
 		break;
 	case PKT_OTHER:
@@ -316,10 +332,12 @@ struct sniffer *sniff_open(const struct sniff_opts *o, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot read capture %.200s: %s", o->file, ebuf);
 			goto fail;
 		}
+		snprintf(s->source, sizeof(s->source), "%s", o->file);
 	} else {
 		if ((s->p = open_live(o, err, errlen)) == NULL)
 			goto fail;
 		s->live = 1;
+		snprintf(s->source, sizeof(s->source), "interface %s", o->iface);
 	}
 	s->dlt = pcap_datalink(s->p);
 	if (set_filter(s, o->filter != NULL ? o->filter : "tcp", err, errlen) != 0)
@@ -339,7 +357,7 @@ int sniff_run(struct sniffer *s, sniff_emit emit, void *arg, char *err, size_t e
 {
 	struct pcap_pkthdr *h;
 	const unsigned char *data;
-	int rc = 0, r;
+	int rc = 0, r = 0;
 
 	s->emit = emit;
 	s->arg = arg;
@@ -349,8 +367,16 @@ int sniff_run(struct sniffer *s, sniff_emit emit, void *arg, char *err, size_t e
 		on_packet(s, h, data);
 	}
 	if (!s->brk && r == PCAP_ERROR) {
-		snprintf(err, errlen, "reading packets: %s", pcap_geterr(s->p));
+		snprintf(err, errlen, "reading packets from %.150s: %s", s->source, pcap_geterr(s->p));
 		rc = -1;
+	}
+	if (s->live && s->brk && s->stop_rc == 0) {
+		/* stopped by a signal: what the kernel already holds is still read */
+		char ebuf[PCAP_ERRBUF_SIZE];
+
+		if (pcap_setnonblock(s->p, 1, ebuf) == 0)
+			for (int i = 0; i < 1000000 && pcap_next_ex(s->p, &h, &data) == 1; i++)
+				on_packet(s, h, data);
 	}
 	if (s->live) {
 		struct pcap_stat ps;

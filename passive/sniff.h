@@ -14,7 +14,9 @@
  * the server's address and port, SNI, STARTTLS protocol, negotiated version and cipher,
  * the server's chain (TLS <= 1.2; none for TLS 1.3), the client's certificates, JA3 and JA3S,
  * and the capture time as obs->started. Connections that never showed a TLS hello emit
- * nothing. Repeats are the caller's to fold (the same server seen in many connections).
+ * nothing. A TLS <= 1.2 handshake whose server chain could not be read because the capture
+ * lost or cut segments is emitted as handshake_failed with an error that says so, never as
+ * a complete handshake without a certificate. Repeats are the caller's to fold (the same server seen in many connections).
  *
  * Memory is bounded by the flow limits (flows.h, reasm.h) and one tlsp per followed flow
  * (tlsp.h). Time is capture time (packet timestamps), so a file replays the same way at any
@@ -48,7 +50,8 @@ struct sniff_stats {
 	uint64_t tls13, starttls;
 	uint64_t certificates;       /* server and client certificates extracted */
 	uint64_t emitted;            /* observations handed to the callback */
-	uint64_t gave_up;            /* directions whose reassembly gave up (lost segments) */
+	uint64_t gave_up;            /* directions with lost segments (a gap that never closed) */
+	uint64_t truncated;          /* packets cut short by the capture's snap length */
 	uint64_t parse_errors;       /* directions whose TLS parse stopped on bad input */
 	uint64_t kernel_drops;       /* live: packets the kernel dropped */
 	size_t peak_flows;
@@ -77,8 +80,9 @@ const char *sniff_linktype(const struct sniffer *s);
 void sniff_close(struct sniffer *s);
 
 /* The observation for one passive result: fills obs (obs_new'd by the caller) from r and the
- * connection's server end. Returns 0, or -1 when memory runs out. Exposed for tests. */
+ * connection's server end; incomplete: the server's stream lost or cut segments. Returns 0, or
+ * -1 when memory runs out. Exposed for tests. */
 int sniff_observation(const struct tlsp_result *r, int family, const unsigned char *srv_addr,
-                      uint16_t srv_port, int64_t when, struct observation *obs);
+                      uint16_t srv_port, int64_t when, int incomplete, struct observation *obs);
 
 #endif
