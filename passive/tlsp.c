@@ -5,7 +5,8 @@
  *
  * Phases of a direction:
  *   PH_START    the first byte decides: a record content type (20..24) -> PH_RECORDS; ASCII
- *               text -> PH_CLEAR; anything else (an SSLv2-compatible ClientHello, binary) -> NOT_TLS
+ *               text -> PH_CLEAR; anything else (an SSLv2-compatible ClientHello, binary):
+ *               NOT_TLS
  *   PH_CLEAR    tlsp_starttls.c, until a handshake record starts after a '\n' or '>'
  *   PH_RECORDS  records, streamed: nothing is buffered but the 5-byte header, a 2-byte alert and
  *               the body of a message we parse (ClientHello, ServerHello, Certificate); others
@@ -82,7 +83,8 @@ enum tlsp_state tlsp_fail(struct tlsp *t, int dir, const char *fmt, ...)
 	va_list ap;
 
 	if (t->res.error[0] == '\0') {
-		int k = snprintf(t->res.error, sizeof(t->res.error), "%s: ", dir == 0 ? "client" : "server");
+		const char *who = dir == 0 ? "client" : "server";
+		int k = snprintf(t->res.error, sizeof(t->res.error), "%s: ", who);
 
 		va_start(ap, fmt);
 		vsnprintf(t->res.error + k, sizeof(t->res.error) - (size_t)k, fmt, ap);
@@ -210,14 +212,16 @@ static void record_header(struct tlsp *t, int dir)
 		if (d->records == 0)
 			tlsp_end(t, dir, TLSP_NOT_TLS);
 		else
-			tlsp_fail(t, dir, "malformed record header %02x %02x %02x", h[0], h[1], h[2]);
+			tlsp_fail(t, dir, "malformed record header %02x %02x %02x", h[0], h[1],
+			          h[2]);
 		return;
 	}
 	if (len > TLSP_MAX_RECORD) {
 		tlsp_fail(t, dir, "record of %zu bytes", len);
 		return;
 	}
-	d->records++;
+	if (d->records++ == 0 && dir == 0 && d->clear.proto != NULL)
+		snprintf(t->res.starttls, sizeof(t->res.starttls), "%s", d->clear.proto);
 	switch (h[0]) {
 	case CT_APPDATA:
 	case CT_HEARTBEAT:
@@ -272,7 +276,8 @@ static size_t records(struct tlsp *t, int dir, const unsigned char *p, size_t n)
 		handshake(t, dir, p, k);
 		break;
 	case CT_ALERT:
-		memcpy(d->alert + d->alert_len, p, k);  /* k <= 2 - alert_len: the record is 2 bytes */
+		/* k <= 2 - alert_len: the record is 2 bytes */
+		memcpy(d->alert + d->alert_len, p, k);
 		d->alert_len += k;
 		if (d->alert_len == 2)
 			alert(t, dir);

@@ -19,8 +19,8 @@
  *   - STARTTLS: a stream that starts in clear (SMTP, IMAP, POP3, FTP, XMPP) switches to TLS
  *     parsing where a TLS handshake record (first byte 22) begins right after a line end
  *     ('\n') or an XML tag end ('>', for XMPP); the protocol is named from the client's command
- *     when the client's TLS begins (STARTTLS with an EHLO/HELO before it: smtp; "<tag>
- *     STARTTLS": imap; STLS: pop3; AUTH TLS / AUTH SSL: ftp; <starttls
+ *     when the client's first TLS record arrives (STARTTLS with an EHLO/HELO before it: smtp;
+ *     "<tag> STARTTLS": imap; STLS: pop3; AUTH TLS / AUTH SSL: ftp; <starttls
  *     xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>: xmpp; other commands, e.g. NNTP's bare
  *     STARTTLS: ""). At most 8 KiB of clear text per direction is examined; a stream that is
  *     neither TLS nor STARTTLS within it, or that has a byte that is not text (control bytes
@@ -79,8 +79,8 @@ struct tlsp_result {
 	size_t n_server_chain;
 	struct der_blob client_chain[OBS_MAX_CHAIN];
 	size_t n_client_chain;
-	int chain_truncated;                /* more than OBS_MAX_CHAIN certificates were sent, or one
-	                                     * larger than OBS_MAX_CERT_DER (the chain stops there) */
+	int chain_truncated;                /* more than OBS_MAX_CHAIN certificates were sent, or
+	                                     * one over OBS_MAX_CERT_DER (the chain stops there) */
 	char error[160];                    /* why a direction stopped with TLSP_ERROR, "" none; the
 	                                     * first such, "client: ..." or "server: ..." */
 };

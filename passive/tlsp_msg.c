@@ -87,7 +87,8 @@ static enum tlsp_state client_message(struct tlsp *t, unsigned type, const unsig
 
 	if (!d->hello) {
 		if (type != HS_CLIENT_HELLO)
-			return tlsp_fail(t, 0, "expected ClientHello, got %s %u", msg_name(type), type);
+			return tlsp_fail(t, 0, "expected ClientHello, got %s %u", msg_name(type),
+			                 type);
 		if (tlsp_client_hello(&t->res, body, len, why, sizeof(why)) != 0)
 			return tlsp_fail(t, 0, "%s", why);
 		d->hello = 1;
@@ -142,7 +143,8 @@ static enum tlsp_state server_message(struct tlsp *t, unsigned type, const unsig
 		return TLSP_MORE;
 	if (!t->dir[1].hello) {
 		if (type != HS_SERVER_HELLO)
-			return tlsp_fail(t, 1, "expected ServerHello, got %s %u", msg_name(type), type);
+			return tlsp_fail(t, 1, "expected ServerHello, got %s %u", msg_name(type),
+			                 type);
 		return server_hello(t, body, len);
 	}
 	switch (type) {

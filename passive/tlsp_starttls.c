@@ -15,9 +15,9 @@
  *   STLS                   pop3
  *   AUTH TLS / AUTH SSL    ftp
  * and, for a piece ending in '>': <starttls ... urn:ietf:params:xml:ns:xmpp-tls ...>  xmpp.
- * The last command recognised names res.starttls when the client's TLS begins.
+ * The last command recognised names res.starttls when the client's first TLS record header is
+ * accepted (tlsp.c).
  */
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -61,7 +61,7 @@ static void client_line(struct tlsp_clear *c, char *line)
 static void client_tag(struct tlsp_clear *c, const char *tag)
 {
 	tag += strspn(tag, " \t\r\n");
-	if (strncmp(tag, "<starttls", 9) == 0 && (tag[9] == ' ' || tag[9] == '/' || tag[9] == '\0') &&
+	if (strncmp(tag, "<starttls", 9) == 0 && strchr(" \t\r\n/", tag[9]) != NULL &&
 	    strstr(tag, "urn:ietf:params:xml:ns:xmpp-tls") != NULL)
 		c->proto = "xmpp";
 }
@@ -93,8 +93,6 @@ size_t tlsp_clear_feed(struct tlsp *t, int dir, const unsigned char *p, size_t n
 		c->piece_line = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (c->boundary && p[i] == CT_HANDSHAKE) {
-			if (dir == 0 && c->proto != NULL)
-				snprintf(t->res.starttls, sizeof(t->res.starttls), "%s", c->proto);
 			t->dir[dir].phase = PH_RECORDS;
 			return i;
 		}

@@ -531,7 +531,8 @@ static void test_reframe(void **state)
 		struct tlsp *ref = run(&convs[i]->c2s, &convs[i]->s2c, WHOLE, 0);
 
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-			struct bb c = reframe(&convs[i]->c2s, sizes[k]), s = reframe(&convs[i]->s2c, sizes[k]);
+			struct bb c = reframe(&convs[i]->c2s, sizes[k]);
+			struct bb s = reframe(&convs[i]->s2c, sizes[k]);
 			struct tlsp *t = run(&c, &s, WHOLE, 0);
 
 			assert_same(ref, t);
@@ -604,7 +605,8 @@ static void test_tls13_order(void **state)
 	assert_int_equal(tlsp_feed(t, 0, garbage, sizeof(garbage)), TLSP_ERROR);
 	assert_true(tlsp_result(t)->client_hello);
 	assert_string_equal(tlsp_result(t)->ja3_md5, JA3_TLS13_MD5);
-	assert_string_equal(tlsp_result(t)->error, "client: unexpected unknown message 99 from the client");
+	assert_string_equal(tlsp_result(t)->error,
+	                    "client: unexpected unknown message 99 from the client");
 	tlsp_free(t);
 }
 
@@ -615,7 +617,8 @@ struct starttls_case {
 
 static const struct starttls_case starttls_cases[] = {
 	{ "EHLO client.test\r\nSTARTTLS\r\n",
-	  "220 mx.test ESMTP\r\n250-mx.test\r\n250-SIZE 1000\r\n250 STARTTLS\r\n220 2.0.0 go ahead\r\n",
+	  "220 mx.test ESMTP\r\n250-mx.test\r\n250-SIZE 1000\r\n250 STARTTLS\r\n"
+	  "220 2.0.0 go ahead\r\n",
 	  "smtp" },
 	{ "ehlo client.test\r\nMAIL FROM:<a@b.test>\r\nRSET\r\nstarttls\r\n",
 	  "220 mx.test ESMTP\r\n250 STARTTLS\r\n250 ok\r\n250 ok\r\n220 go\r\n", "smtp" },
@@ -623,10 +626,11 @@ static const struct starttls_case starttls_cases[] = {
 	{ "a1 CAPABILITY\r\na2 STARTTLS\r\n",
 	  "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n"
 	  "a1 OK done\r\na2 OK Begin TLS negotiation now\r\n", "imap" },
-	{ "CAPA\r\nSTLS\r\n", "+OK POP3 ready\r\n+OK\r\nSTLS\r\nUSER\r\n.\r\n+OK Begin TLS\r\n", "pop3" },
+	{ "CAPA\r\nSTLS\r\n", "+OK POP3 ready\r\n+OK\r\nSTLS\r\nUSER\r\n.\r\n+OK Begin TLS\r\n",
+	  "pop3" },
 	{ "AUTH TLS\r\n", "220 FTP ready\r\n234 AUTH TLS OK.\r\n", "ftp" },
-	{ "FEAT\r\nAUTH SSL\r\n", "220 FTP ready\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n234 ok\r\n",
-	  "ftp" },
+	{ "FEAT\r\nAUTH SSL\r\n",
+	  "220 FTP ready\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n234 ok\r\n", "ftp" },
 	{ "<?xml version='1.0'?><stream:stream to='example.test' xmlns='jabber:client' "
 	  "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 	  "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
@@ -637,7 +641,8 @@ static const struct starttls_case starttls_cases[] = {
 	{ "<stream:stream to='x.test'>\n  <starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>",
 	  "<stream:stream>\n<proceed xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>", "xmpp" },
 	/* A bare STARTTLS without EHLO (NNTP's): followed, but not named. */
-	{ "CAPABILITIES\r\nSTARTTLS\r\n", "200 news\r\n101 caps\r\nSTARTTLS\r\n.\r\n382 go\r\n", "" },
+	{ "CAPABILITIES\r\nSTARTTLS\r\n", "200 news\r\n101 caps\r\nSTARTTLS\r\n.\r\n382 go\r\n",
+	  "" },
 };
 
 static void test_starttls(void **state)
@@ -667,7 +672,8 @@ static void test_starttls(void **state)
 /* Streams that are not TLS, and the bounds of the clear-text phase. */
 static void test_not_tls(void **state)
 {
-	static const unsigned char sslv2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00, 0x00 };
+	static const unsigned char sslv2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00,
+	                                       0x00 };
 	static const unsigned char binary[] = { 0x00, 0x01, 0x02, 0x03 };
 	static const unsigned char bad_version[] = { 0x16, 0x05, 0x01, 0x00, 0x10 };
 	static const char http[] = "GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n";
@@ -687,6 +693,15 @@ static void test_not_tls(void **state)
 	assert_non_null(t);
 	assert_int_equal(tlsp_feed(t, 0, bad_version, sizeof(bad_version)), TLSP_NOT_TLS);
 	assert_int_equal(tlsp_feed(t, 1, bad_version, 1), TLSP_MORE);
+	tlsp_free(t);
+
+	/* STARTTLS followed by a record header that is not TLS: NOT_TLS, and no protocol named. */
+	t = tlsp_new();
+	assert_non_null(t);
+	assert_int_equal(tlsp_feed(t, 0, (const unsigned char *)"EHLO x\r\nSTARTTLS\r\n", 18),
+	                 TLSP_MORE);
+	assert_int_equal(tlsp_feed(t, 0, bad_version, sizeof(bad_version)), TLSP_NOT_TLS);
+	assert_string_equal(tlsp_result(t)->starttls, "");
 	tlsp_free(t);
 
 	/* Text with a control byte in it. */
@@ -739,7 +754,8 @@ static struct tlsp *after_server_hello(const struct fx *f)
 }
 
 /* Feeds `times` copies of rec to the server side; returns the state after the last. */
-static enum tlsp_state repeat(struct tlsp *t, int dir, const unsigned char *rec, size_t n, int times)
+static enum tlsp_state repeat(struct tlsp *t, int dir, const unsigned char *rec, size_t n,
+                              int times)
 {
 	enum tlsp_state st = TLSP_MORE;
 
@@ -827,9 +843,9 @@ static void test_hostile_records(void **state)
 
 static void test_hostile_messages(void **state)
 {
-	static const unsigned char huge_msg[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0xff, 0xff, 0xff };
-	static const unsigned char max_msg[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x04, 0x00, 0x00 };
-	static const unsigned char over_msg[] = { 0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x04, 0x00, 0x01 };
+	static const unsigned char huge_msg[] = { 0x16, 3, 1, 0, 4, 0x01, 0xff, 0xff, 0xff };
+	static const unsigned char max_msg[] = { 0x16, 3, 1, 0, 4, 0x01, 0x04, 0x00, 0x00 };
+	static const unsigned char over_msg[] = { 0x16, 3, 1, 0, 4, 0x01, 0x04, 0x00, 0x01 };
 	struct fx *f = *state;
 	struct tlsp *t;
 	struct bb body = { 0 }, recs = { 0 };
@@ -900,7 +916,8 @@ static void test_hostile_messages(void **state)
 	t = run(&f->tls12.s2c, &f->tls12.c2s, WHOLE, 0);
 	assert_int_equal(tlsp_state(t, 0), TLSP_ERROR);
 	assert_int_equal(tlsp_state(t, 1), TLSP_ERROR);
-	assert_string_equal(tlsp_result(t)->error, "client: expected ClientHello, got ServerHello 2");
+	assert_string_equal(tlsp_result(t)->error,
+	                    "client: expected ClientHello, got ServerHello 2");
 	tlsp_free(t);
 }
 
@@ -921,8 +938,8 @@ static struct tlsp *server_certificate(const struct fx *f, const size_t *lens, s
 
 static void test_certificates(void **state)
 {
-	static const size_t seventeen[17] = { 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-	                                      24, 25, 26 };
+	static const size_t seventeen[17] = { 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+	                                      22, 23, 24, 25, 26 };
 	static const size_t oversized[3] = { 100, 64 * 1024 + 1, 100 };
 	static const size_t at_limit[2] = { 64 * 1024, 5 };
 	static const size_t with_empty[3] = { 10, 0, 10 };
@@ -1133,7 +1150,8 @@ static void test_sni(void **state)
 		body.n = 0;
 		client_hello_body(&body, 0x0303, suite1, 1, &exts);
 		t = client_hello(&body, TLSP_ERROR);
-		assert_string_equal(tlsp_result(t)->error, "client: malformed ClientHello extensions");
+		assert_string_equal(tlsp_result(t)->error,
+		                    "client: malformed ClientHello extensions");
 		tlsp_free(t);
 		free(body.p);
 		free(exts.p);

@@ -74,6 +74,6 @@ record tls13-hrr "-groups P-384" "-tls1_3"
 # that text2pcap wraps around the bytes (one TCP segment to port PPORT).
 python3 "$here/grease.py" "$here/tls13.c2s" "$here/grease.c2s"
 od -An -tx1 -v -w16 "$here/grease.c2s" | awk '{ printf "%06x%s\n", (NR - 1) * 16, $0 }' > grease.txt
-text2pcap -q -T 40000,$PPORT grease.txt grease.pcap
+text2pcap -q -T 40000,$PPORT grease.txt grease.pcap > /dev/null 2>&1
 tshark -r grease.pcap -d tcp.port==$PPORT,tls -T fields -e tls.handshake.type \
 	-e tls.handshake.ja3_full -e tls.handshake.ja3 2>/dev/null > "$here/grease.tshark"
