@@ -93,6 +93,11 @@ $(BUILD)/tools/mkinventory: tools/mkinventory.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(ALL_LDFLAGS) $(BASE_LIBS)
 
+# The passive benchmark's capture generator (tools/bench_sniff.sh): libpcap only, `make bench` only.
+$(BUILD)/tools/mkpcap: tools/mkpcap.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell $(PKG_CONFIG) --libs libpcap)
+
 # Fuzz targets: built with a replay driver (tests/fuzz/driver.c) by default so they run anywhere;
 # `make FUZZ=libfuzzer CC=clang fuzz` links them with libFuzzer instead.
 ifeq ($(FUZZ),libfuzzer)
@@ -130,10 +135,11 @@ demo: deps
 	@sh tools/demo.sh $(BUILD)/certsweep
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/tools/mkinventory
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/mkinventory $(BUILD)/tools/mkpcap
 	@bash tools/bench.sh $(BUILD)/certsweep
 	@bash tools/bench_analyze.sh $(BUILD)/certsweep
 	@bash tools/bench_report.sh $(BUILD)/certsweep
+	@bash tools/bench_sniff.sh $(BUILD)/certsweep
 
 install: certsweep
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
