@@ -205,7 +205,8 @@ struct flow_table *flows_new(const struct flow_limits *lim, flow_release release
 	if (RAND_bytes(key, sizeof(key)) != 1)
 		goto out;
 	if ((mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL ||
-	    (t->mac = EVP_MAC_CTX_new(mac)) == NULL || EVP_MAC_init(t->mac, key, sizeof(key), params) != 1)
+	    (t->mac = EVP_MAC_CTX_new(mac)) == NULL ||
+	    EVP_MAC_init(t->mac, key, sizeof(key), params) != 1)
 		goto out;
 	ret = t;
 	t = NULL;

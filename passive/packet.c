@@ -31,7 +31,8 @@
 #define DLT_IPV6 229
 #endif
 
-enum { ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD = 0x9100 };
+enum { ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8,
+       ETH_QINQ_OLD = 0x9100 };
 enum { IPPROTO_TCP_ = 6, IP6_HOPOPTS = 0, IP6_ROUTING = 43, IP6_AH = 51, IP6_NONE = 59,
        IP6_DSTOPTS = 60 };
 
@@ -87,7 +88,7 @@ static enum pkt_result decode_ipv4(const unsigned char *p, const unsigned char *
 	ihl = (size_t)(p[0] & 0x0f) * 4;
 	total = rd16(p + 2);
 	if (total == 0)
-		total = cap; /* TCP segmentation offload on the capturing host: the length is unset */
+		total = cap; /* segmentation offload on the capturing host: the length is unset */
 	if (ihl < 20 || total < ihl)
 		return PKT_MALFORMED;
 	if (ihl > cap)

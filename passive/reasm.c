@@ -174,6 +174,9 @@ static int keep(struct reasm *r, const struct reasm_limits *lim, uint32_t off,
 		old_segs++;
 	}
 	/* s: the first segment after the merged range */
+	if (old_segs == 1 && lo == offset(r, first->seq) && hi == lo + first->len &&
+	    (!fin || first->fin))
+		return REASM_OK; /* a copy of what is pending: nothing new */
 	if (r->pending_segs - old_segs + 1 > lim->max_pending_segs ||
 	    r->pending_bytes - old_bytes + (hi - lo) > lim->max_pending_bytes)
 		return give_up(r);

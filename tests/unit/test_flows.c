@@ -414,7 +414,8 @@ static size_t churn(size_t max_flows)
 
 	assert_non_null(t);
 	for (uint32_t i = 0; i < 100000; i++) {
-		struct pkt_tcp s = seg4((uint8_t)i, (uint16_t)(1024 + i % 60000), 2, 443, TCPF_SYN, 0);
+		struct pkt_tcp s = seg4((uint8_t)i, (uint16_t)(1024 + i % 60000), 2, 443, TCPF_SYN,
+		                        0);
 		struct flow *f;
 		int dir;
 
@@ -429,11 +430,12 @@ static size_t churn(size_t max_flows)
 		if (x % 3 == 0) {
 			const struct reasm_limits *rl = &flows_limits(t)->reasm;
 
-			assert_int_equal(reasm_add(&f->dir[0], rl, s.seq, TCPF_SYN, NULL, 0, drop_bytes,
+			const unsigned char *d = (const unsigned char *)"pending";
+
+			assert_int_equal(reasm_add(&f->dir[0], rl, s.seq, TCPF_SYN, NULL, 0,
+			                           drop_bytes, NULL), REASM_OK);
+			assert_int_equal(reasm_add(&f->dir[0], rl, s.seq + 100, 0, d, 7, drop_bytes,
 			                           NULL), REASM_OK);
-			assert_int_equal(reasm_add(&f->dir[0], rl, s.seq + 100, 0,
-			                           (const unsigned char *)"pending", 7, drop_bytes, NULL),
-			                 REASM_OK);
 			assert_int_equal(f->dir[0].pending_segs, 1);
 		}
 		if (x % 5 == 0)
@@ -451,8 +453,8 @@ static size_t churn(size_t max_flows)
 	flows_free(t);
 	assert_int_equal(l.released[FLOW_CLOSED] + l.released[FLOW_IDLE] +
 	                 l.released[FLOW_EVICTED] + l.released[FLOW_FLUSHED], 100000);
-	print_message("    max_flows %zu: closed %zu, idle %zu, evicted %zu, flushed %zu\n", max_flows,
-	              l.released[FLOW_CLOSED], l.released[FLOW_IDLE], l.released[FLOW_EVICTED],
+	print_message("    max_flows %zu: closed %zu, idle %zu, evicted %zu, flushed %zu\n",
+	              max_flows, l.released[FLOW_CLOSED], l.released[FLOW_IDLE], l.released[FLOW_EVICTED],
 	              l.released[FLOW_FLUSHED]);
 	return peak;
 }

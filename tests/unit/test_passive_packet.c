@@ -226,7 +226,8 @@ static void test_link_types(void **state)
 		assert_int_equal(decode(fam == 4 ? DLT_IPV4 : DLT_IPV6, ip, n, &seg), PKT_TCP);
 		check_seg(&seg, &s);
 		/* the other one of DLT_IPV4 / DLT_IPV6: the version contradicts the link type */
-		assert_int_equal(decode(fam == 4 ? DLT_IPV6 : DLT_IPV4, ip, n, &seg), PKT_MALFORMED);
+		assert_int_equal(decode(fam == 4 ? DLT_IPV6 : DLT_IPV4, ip, n, &seg),
+		                 PKT_MALFORMED);
 	}
 }
 
@@ -471,7 +472,8 @@ static void test_lying_lengths(void **state)
 	RESET(); f[20 + 12] = 0xf0; put16(f + 2, 20 + 60 + 10);
 	assert_int_equal(decode(DLT_RAW, f, n, &seg), PKT_MALFORMED);
 	/* TCP data offset takes the whole segment: header only */
-	RESET(); f[20 + 12] = (unsigned char)(((n - 20) / 4) << 4); put16(f + 2, 20 + ((unsigned)(n - 20) / 4) * 4);
+	RESET(); f[20 + 12] = (unsigned char)(((n - 20) / 4) << 4);
+	put16(f + 2, 20 + ((unsigned)(n - 20) / 4) * 4);
 	assert_int_equal(decode(DLT_RAW, f, n, &seg), PKT_TCP);
 	assert_int_equal(seg.len, 0);
 	/* version nibble */
@@ -544,7 +546,8 @@ static void test_every_prefix(void **state)
 	static const unsigned char ext[] = { 60, 0, 1, 4, 0, 0, 0, 0, 6, 1, 0, 0, 0, 0, 0, 0,
 		                             0, 0, 0, 0, 0, 0, 0, 0 };
 	unsigned char ip[512], frame[600];
-	const int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP, DLT_RAW };
+	const int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
+		             DLT_RAW };
 	struct pkt_tcp seg;
 
 	(void)state;
@@ -562,7 +565,8 @@ static void test_every_prefix(void **state)
 		}
 		n = build_ip(ip, &s);
 		for (size_t d = 0; d < sizeof(dlts) / sizeof(dlts[0]); d++) {
-			size_t fl = wrap(dlts[d], frame, ip, n, fam, dlts[d] == DLT_EN10MB ? 2 : 0, 0);
+			int tags = dlts[d] == DLT_EN10MB ? 2 : 0;
+			size_t fl = wrap(dlts[d], frame, ip, n, fam, tags, 0);
 			size_t hdrs = fl - s.plen;
 
 			for (size_t cut = 0; cut <= fl; cut++) {
@@ -686,8 +690,8 @@ static void busy(struct rec *r)
 		uint16_t cp = (uint16_t)(40000 + i);
 
 		port_seg(r, sel, 4, cp, 1, 1000u * i, 0, TCPF_SYN, NULL, 0);
-		port_seg(r, sel, 4, cp, 1, 1000u * i + 1, 0, TCPF_ACK | TCPF_PSH, "\x16\x03\x01hi", 5);
-		port_seg(r, sel, 4, cp, 0, 7, 1000u * i + 6, TCPF_ACK | TCPF_PSH, "\x16\x03\x03ok", 5);
+		port_seg(r, sel, 4, cp, 1, 1000u * i + 1, 0, TCPF_ACK, "\x16\x03\x01hi", 5);
+		port_seg(r, sel, 4, cp, 0, 7, 1000u * i + 6, TCPF_ACK, "\x16\x03\x03ok", 5);
 	}
 	port_seg(r, 0, 6, 41000, 1, 50, 0, TCPF_SYN, NULL, 0);
 	for (uint32_t k = 0; k < 7; k++) /* byte 51 never comes */

@@ -401,6 +401,18 @@ static void test_consumer_stops(void **state)
 	expect(&s, "abcd");
 	assert_int_equal(r.next, 5);
 	reasm_free(&r);
+
+	/* stopped in a run of the segment's own bytes: the rest of it is dropped */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	reasm_init(&r);
+	add(&r, &s, 0, TCPF_SYN, NULL, 0);
+	assert_int_equal(add(&r, &s, 5, 0, "ef", 2), REASM_OK);
+	assert_int_equal(add(&r, &s, 1, 0, "abcdef", 6), 7);
+	expect(&s, "abcd");
+	assert_int_equal(r.next, 5);
+	assert_int_equal(r.pending_segs, 1); /* "ef" still waits */
+	reasm_free(&r);
 }
 
 /* NULL limits: the defaults (256 KiB of pending data). */
@@ -416,8 +428,8 @@ static void test_default_limits(void **state)
 	reasm_init(&r);
 	assert_int_equal(reasm_add(&r, NULL, 0, TCPF_SYN, NULL, 0, collect, &s), REASM_OK);
 	for (i = 0; i < 10 && rc == REASM_OK; i++)
-		rc = reasm_add(&r, NULL, (uint32_t)(2 + i * sizeof(blk)), 0, blk, sizeof(blk), collect,
-		               &s);
+		rc = reasm_add(&r, NULL, (uint32_t)(2 + i * sizeof(blk)), 0, blk, sizeof(blk),
+		               collect, &s);
 	assert_int_equal(rc, REASM_GAVE_UP);
 	assert_int_equal(i, 4); /* 1 + 4 * 64 KiB is past 256 KiB */
 	reasm_free(&r);
@@ -440,6 +452,12 @@ struct piece {
 	int fin;
 	int variant;   /* 0: the true bytes, else other bytes (a differing retransmission) */
 };
+
+/* The byte piece p carries at stream position at. */
+static unsigned char piece_byte(const struct piece *p, const unsigned char *stream, size_t at)
+{
+	return p->variant ? (unsigned char)(stream[at] ^ 0x5a) : stream[at];
+}
 
 /* A random stream cut into random overlapping pieces, given in random order with duplicates
  * (some with other bytes). Whatever arrives first for a byte is what must come out. */
@@ -470,7 +488,8 @@ static void test_random_model(void **state)
 
 			if (covered_to + len > LEN)
 				len = LEN - covered_to;
-			pc[np++] = (struct piece){ (uint32_t)covered_to, len, covered_to + len == LEN, 0 };
+			pc[np++] = (struct piece){ (uint32_t)covered_to, len, covered_to + len == LEN,
+			                           0 };
 			covered_to += len;
 		}
 		while (np < MAXP - 1 && rng(&seed) % 4 != 0) {
@@ -495,21 +514,21 @@ static void test_random_model(void **state)
 
 				if (!have[at]) {
 					have[at] = 1;
-					expect_buf[at] = pc[i].variant ? (unsigned char)(stream[at] ^ 0x5a)
-					                               : stream[at];
+					expect_buf[at] = piece_byte(&pc[i], stream, at);
 				}
 			}
 		memset(&s, 0, sizeof(s));
 		reasm_init(&r);
-		assert_int_equal(reasm_add(&r, &roomy, isn, TCPF_SYN, NULL, 0, collect, &s), REASM_OK);
+		assert_int_equal(reasm_add(&r, &roomy, isn, TCPF_SYN, NULL, 0, collect, &s),
+		                 REASM_OK);
 		for (size_t i = 0; i < np; i++) {
+			uint8_t fl = pc[i].fin ? TCPF_FIN : 0;
+
 			for (size_t k = 0; k < pc[i].len; k++)
-				seg[k] = pc[i].variant ? (unsigned char)(stream[pc[i].off + k] ^ 0x5a)
-				                       : stream[pc[i].off + k];
+				seg[k] = piece_byte(&pc[i], stream, pc[i].off + k);
 			fin_given |= pc[i].fin;
-			assert_int_equal(reasm_add(&r, &roomy, isn + 1 + pc[i].off,
-			                           pc[i].fin ? TCPF_FIN : 0, seg, pc[i].len, collect, &s),
-			                 REASM_OK);
+			assert_int_equal(reasm_add(&r, &roomy, isn + 1 + pc[i].off, fl, seg, pc[i].len,
+			                           collect, &s), REASM_OK);
 			assert_true(r.pending_bytes <= LEN);
 		}
 		assert_int_equal(s.len, LEN);
