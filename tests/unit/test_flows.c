@@ -454,8 +454,8 @@ static size_t churn(size_t max_flows)
 	assert_int_equal(l.released[FLOW_CLOSED] + l.released[FLOW_IDLE] +
 	                 l.released[FLOW_EVICTED] + l.released[FLOW_FLUSHED], 100000);
 	print_message("    max_flows %zu: closed %zu, idle %zu, evicted %zu, flushed %zu\n",
-	              max_flows, l.released[FLOW_CLOSED], l.released[FLOW_IDLE], l.released[FLOW_EVICTED],
-	              l.released[FLOW_FLUSHED]);
+	              max_flows, l.released[FLOW_CLOSED], l.released[FLOW_IDLE],
+	              l.released[FLOW_EVICTED], l.released[FLOW_FLUSHED]);
 	return peak;
 }
 

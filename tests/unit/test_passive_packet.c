@@ -701,6 +701,23 @@ static void busy(struct rec *r)
 	port_seg(r, 0x40, 4, 40011, 1, 11010, 0, TCPF_ACK | TCPF_FIN, NULL, 0);
 }
 
+/* Out-of-order segments that overlap each other with different bytes before the gap closes
+ * (IPv6), and many small segments after a gap (more than the fuzzer's 8 pending segments). */
+static void overlaps(struct rec *r)
+{
+	port_seg(r, 2, 6, 42000, 1, 100, 0, TCPF_SYN, NULL, 0);
+	port_seg(r, 2, 6, 42000, 1, 111, 0, TCPF_ACK, "aaaaaaaaaa", 10);
+	port_seg(r, 2, 6, 42000, 1, 116, 0, TCPF_ACK, "BBBBBBBBBBBBBBB", 15);
+	port_seg(r, 2, 6, 42000, 1, 106, 0, TCPF_ACK, "ccccccc", 7);
+	port_seg(r, 2, 6, 42000, 1, 131, 0, TCPF_ACK | TCPF_FIN, "dd", 2);
+	port_seg(r, 2, 6, 42000, 1, 109, 0, TCPF_ACK, "EEEEEEEEEEEEEEEEEEEEEEEE", 24);
+	port_seg(r, 2, 6, 42000, 1, 101, 0, TCPF_ACK, "ffffffffff", 10);
+	port_seg(r, 3, 4, 42001, 1, 500, 0, TCPF_SYN, NULL, 0);
+	for (uint32_t k = 0; k < 10; k++)
+		port_seg(r, 3, 4, 42001, 1, 503 + 2 * k, 0, TCPF_ACK, "g", 1);
+	port_seg(r, 3, 4, 42001, 1, 501, 0, TCPF_ACK, "hhhhhhhhhhhhhhhhhhhhhhhh", 24);
+}
+
 static void test_write_fuzz_corpus(void **state)
 {
 	const char *dir = getenv("PACKET_CORPUS_DIR");
@@ -731,13 +748,16 @@ static void test_write_fuzz_corpus(void **state)
 			assert_int_equal(fclose(f), 0);
 		}
 	}
-	r.len = 0;
-	busy(&r);
-	{
+	for (int k = 0; k < 2; k++) {
 		char path[1024];
 		FILE *f;
 
-		snprintf(path, sizeof(path), "%s/busy", dir);
+		r.len = 0;
+		if (k == 0)
+			busy(&r);
+		else
+			overlaps(&r);
+		snprintf(path, sizeof(path), "%s/%s", dir, k == 0 ? "busy" : "overlaps");
 		f = fopen(path, "wb");
 		assert_non_null(f);
 		assert_int_equal(fwrite(r.buf, 1, r.len, f), r.len);

@@ -488,8 +488,8 @@ static void test_random_model(void **state)
 
 			if (covered_to + len > LEN)
 				len = LEN - covered_to;
-			pc[np++] = (struct piece){ (uint32_t)covered_to, len, covered_to + len == LEN,
-			                           0 };
+			pc[np++] = (struct piece){ (uint32_t)covered_to, len, 0, 0 };
+			pc[np - 1].fin = covered_to + len == LEN;
 			covered_to += len;
 		}
 		while (np < MAXP - 1 && rng(&seed) % 4 != 0) {
@@ -523,12 +523,13 @@ static void test_random_model(void **state)
 		                 REASM_OK);
 		for (size_t i = 0; i < np; i++) {
 			uint8_t fl = pc[i].fin ? TCPF_FIN : 0;
+			uint32_t at = isn + 1 + pc[i].off;
 
 			for (size_t k = 0; k < pc[i].len; k++)
 				seg[k] = piece_byte(&pc[i], stream, pc[i].off + k);
 			fin_given |= pc[i].fin;
-			assert_int_equal(reasm_add(&r, &roomy, isn + 1 + pc[i].off, fl, seg, pc[i].len,
-			                           collect, &s), REASM_OK);
+			assert_int_equal(reasm_add(&r, &roomy, at, fl, seg, pc[i].len, collect, &s),
+			                 REASM_OK);
 			assert_true(r.pending_bytes <= LEN);
 		}
 		assert_int_equal(s.len, LEN);
