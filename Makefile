@@ -14,9 +14,10 @@ CC ?= cc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/certsweep
 DESTDIR ?=
 
-PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson libcurl ldns libzip
+PKGS := openssl libevent libevent_openssl libpcap sqlite3 libmaxminddb jansson libcurl ldns libzip inih
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wpointer-arith -Wcast-qual -Wvla -Wundef -Wnull-dereference \
@@ -140,14 +141,21 @@ bench: deps
 	@bash tools/bench_analyze.sh $(BUILD)/certsweep
 	@bash tools/bench_report.sh $(BUILD)/certsweep
 	@bash tools/bench_sniff.sh $(BUILD)/certsweep
+	@bash tools/bench_sweep.sh $(BUILD)/certsweep
 
 install: certsweep
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/certsweep $(DESTDIR)$(BINDIR)/certsweep
 	install -m 0644 doc/certsweep.1 $(DESTDIR)$(MANDIR)/man1/certsweep.1
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 contrib/certsweep.conf.example contrib/systemd/certsweep@.service \
+	    contrib/systemd/certsweep@.timer $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 contrib/cron/certsweep $(DESTDIR)$(DOCDIR)/examples/certsweep.cron
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certsweep $(DESTDIR)$(MANDIR)/man1/certsweep.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,certsweep.conf.example certsweep@.service \
+	    certsweep@.timer certsweep.cron)
 
 clean:
 	rm -rf build certsweep

@@ -8,6 +8,7 @@
  *   1  success, but findings at or above --fail-on were found
  *   2  usage error (bad option, malformed target, unreadable input file)
  *   3  runtime error (database, output file, resources)
+ *   75 sweep: the same sweep is already running (EX_TEMPFAIL: try again later)
  *   130/143  interrupted by SIGINT/SIGTERM: everything gathered so far is stored
  */
 #ifndef CS_CLI_H
@@ -15,7 +16,7 @@
 
 #include <stdint.h>
 
-enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3, EXIT_LOCKED = 75 };
 
 struct command {
 	const char *name;
@@ -29,6 +30,9 @@ int cmd_checks(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_sniff(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);   /* cli/cmd_sweep.c: a configured sweep (cli/config.h) */
+int cmd_config(int argc, char **argv);  /* cli/cmd_config.c: config check */
 
 /* Option value parsers: print "certsweep: OPTION: reason" to stderr and return -1 when bad. */
 int opt_int(const char *opt, const char *val, long min, long max, long *out);

@@ -24,9 +24,12 @@ static const struct command commands[] = {
 	{ "analyze", "SSL Labs-style analysis of HOST[:PORT], or of a chain file (--file)", cmd_analyze },
 	{ "report", "report a stored sweep: csv, json, html dashboard, text", cmd_report },
 	{ "diff", "what changed between two sweeps: endpoints, certificates, findings", cmd_diff },
+	{ "merge", "combine databases: the shards of a sweep (scan --shard) into one", cmd_merge },
 	{ "checks", "list the checks and their finding IDs", cmd_checks },
 	{ "orders", "the renewal pipeline's orders: list, show, sync, new, status, cancel", cmd_orders },
 	{ "alerts", "send expiry, non-preferred and failed-renewal alerts (run, test)", cmd_alerts },
+	{ "sweep", "run a sweep of the configuration file: scan, diff, alerts, reports", cmd_sweep },
+	{ "config", "check the sweep configuration file (config check)", cmd_config },
 	{ "version", "print the version", cmd_version },
 };
 

@@ -198,6 +198,9 @@ struct conn *conn_clone_for_addr(const struct conn *c, const struct sockaddr *sa
 	n->obs->port = c->obs->port;
 	n->phase = PH_RESOLVE; /* already resolved: conn_begin goes straight to connect */
 	conn_set_addr(n, sa, len);
+	n->slot = c->slot; /* the name's position: finished when all its addresses are */
+	if (n->slot != NULL)
+		engine_slot_ref(n->slot);
 	return n;
 }
 
@@ -662,7 +665,9 @@ void conn_finish(struct conn *c)
 		eng->st.done++;
 		if (c->obs->ms_connect >= 0)
 			eng->st.open++; /* counted when delivered, so open <= done */
+		eng->result_pos = c->slot != NULL ? c->slot->pos : UINT64_MAX;
 		eng->cb(eng->cb_arg, c->obs);
+		eng->result_pos = UINT64_MAX;
 	}
 	conn_free(c);
 	engine_launch_more(eng);
@@ -674,6 +679,9 @@ void conn_free(struct conn *c)
 		return;
 	conn_job_done(c); /* an abandoned job connection (engine stopped) */
 	resolve_cancel(c);
+	if (c->slot != NULL && !c->eng->stopped)
+		engine_slot_release(c->eng, c->slot);
+	c->slot = NULL;
 	if (c->list != NULL) {
 		if (c->list == &c->eng->active)
 			c->eng->st.in_flight--;

@@ -7,11 +7,23 @@
  * itself when the iterator is exhausted and nothing is in flight.
  *
  * Timeouts use libevent's common timeouts: thousands of connections share one connect and one
- * handshake duration, so adding and removing a timer is O(1) instead of a heap operation.
+ * handshake duration, so adding and removing a timer is O(1) instead of a heap operation. A
+ * dead address costs its connect timeout (times 1 + retries), never the kernel's SYN retries:
+ * the socket is closed when the timer fires.
+ *
+ * Resume bookkeeping (engine.h): every endpoint taken from the iterator gets a position slot
+ * (engine_internal.h), appended to eng->slots in dispatch order, so positions ascend along the
+ * list; a slot is unlinked when its last connection delivered its result. The watermark is the
+ * first slot's position, or the iterator's next position when nothing is in flight: O(1), and
+ * memory proportional to the positions in flight, never to the sweep. The skip set holds the
+ * (position, address) pairs a resumed scan had already stored above its watermark; they are
+ * checked before a connection is made (addresses), after a lookup (a name's addresses) and for
+ * a name's failed lookup (address "").
  */
 #include "scanner/engine_internal.h"
 #include "scanner/probe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +50,185 @@ void engine_config_defaults(struct engine_config *cfg)
 	cfg->retries = 1;
 	cfg->dns_timeout_ms = 5000;
 }
+
+/* ---------------------------------------------------------------- skip set */
+
+/* Entries at most (a resume loads the results above its watermark: the positions that were in
+ * flight or finished out of order when the sweep stopped, far fewer in practice). */
+#define SKIPSET_MAX (1u << 24)
+
+struct skip_entry {
+	uint64_t pos;
+	char ip[46];                   /* "" for a name whose lookup failed */
+	unsigned char used;
+};
+
+/* Open addressing, linear probing, at most half full. */
+struct skipset {
+	struct skip_entry *e;          /* owned, cap entries */
+	size_t cap, n;
+};
+
+static uint64_t skip_hash(uint64_t pos, const char *ip)
+{
+	uint64_t h = 1469598103934665603ULL ^ (pos * 0x9e3779b97f4a7c15ULL);
+
+	for (const unsigned char *p = (const unsigned char *)ip; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+static struct skip_entry *skip_find(const struct skipset *ss, uint64_t pos, const char *ip)
+{
+	size_t i = (size_t)skip_hash(pos, ip) & (ss->cap - 1);
+
+	while (ss->e[i].used) {
+		if (ss->e[i].pos == pos && strcmp(ss->e[i].ip, ip) == 0)
+			return &ss->e[i];
+		i = (i + 1) & (ss->cap - 1);
+	}
+	return &ss->e[i];
+}
+
+static int skip_grow(struct skipset *ss)
+{
+	struct skipset bigger = { NULL, ss->cap != 0 ? ss->cap * 2 : 1024, 0 };
+
+	bigger.e = calloc(bigger.cap, sizeof(*bigger.e));
+	if (bigger.e == NULL)
+		return -1;
+	for (size_t i = 0; i < ss->cap; i++)
+		if (ss->e[i].used)
+			*skip_find(&bigger, ss->e[i].pos, ss->e[i].ip) = ss->e[i];
+	bigger.n = ss->n;
+	free(ss->e);
+	*ss = bigger;
+	return 0;
+}
+
+static int skip_has(const struct engine *eng, uint64_t pos, const char *ip)
+{
+	return eng->skip != NULL && eng->skip->n > 0 && skip_find(eng->skip, pos, ip)->used;
+}
+
+int engine_skip_add(struct engine *eng, uint64_t pos, const char *ip)
+{
+	struct skip_entry *e;
+
+	if (ip == NULL || strlen(ip) >= sizeof(e->ip))
+		return -1;
+	if (eng->skip == NULL && (eng->skip = calloc(1, sizeof(*eng->skip))) == NULL)
+		return -1;
+	if ((eng->skip->n + 1) * 2 > eng->skip->cap) {
+		if (eng->skip->n >= SKIPSET_MAX || skip_grow(eng->skip) != 0)
+			return -1;
+	}
+	e = skip_find(eng->skip, pos, ip);
+	if (!e->used) {
+		e->used = 1;
+		e->pos = pos;
+		snprintf(e->ip, sizeof(e->ip), "%s", ip);
+		eng->skip->n++;
+	}
+	return 0;
+}
+
+static void skip_free(struct skipset *ss)
+{
+	if (ss == NULL)
+		return;
+	free(ss->e);
+	free(ss);
+}
+
+/* 1 when the endpoint the iterator gave at pos was done before the resume. */
+static int skip_endpoint(const struct engine *eng, uint64_t pos, const struct endpoint_spec *ep)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (eng->skip == NULL || eng->skip->n == 0)
+		return 0;
+	if (ep->name == NULL &&
+	    inet_ntop(ep->family, ep->addr, ip, sizeof(ip)) == NULL)
+		return 0;
+	return skip_has(eng, pos, ip); /* a name: "" matches a stored failed lookup */
+}
+
+/* A skipped endpoint costs no token of --rate. */
+static void refund_token(struct engine *eng)
+{
+	if (eng->cfg.rate > 0)
+		eng->tokens += 1;
+}
+
+/* ---------------------------------------------------------------- position slots */
+
+static struct pos_slot *slot_new(struct engine *eng, uint64_t pos)
+{
+	struct pos_slot *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->pos = pos;
+	s->refs = 1;
+	s->prev = eng->slots_tail;
+	if (eng->slots_tail != NULL)
+		eng->slots_tail->next = s;
+	else
+		eng->slots = s;
+	eng->slots_tail = s;
+	return s;
+}
+
+void engine_slot_ref(struct pos_slot *s)
+{
+	s->refs++;
+}
+
+void engine_slot_release(struct engine *eng, struct pos_slot *s)
+{
+	if (--s->refs > 0)
+		return;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		eng->slots = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		eng->slots_tail = s->prev;
+	free(s);
+}
+
+int engine_skip_resolved(struct engine *eng, struct conn *c)
+{
+	if (c->slot == NULL || !skip_has(eng, c->slot->pos, c->obs->ip))
+		return 0;
+	if (c->list != NULL) {
+		if (c->list == &eng->active)
+			eng->st.in_flight--;
+		conn_list_remove(c->list, c);
+	}
+	eng->st.skipped++;
+	conn_free(c);
+	engine_launch_more(eng);
+	return 1;
+}
+
+uint64_t engine_watermark(const struct engine *eng)
+{
+	uint64_t n = targets_count(eng->ts);
+	uint64_t w = eng->slots != NULL ? eng->slots->pos : targets_iter_pos(eng->it);
+
+	return w < n ? w : n;
+}
+
+uint64_t engine_result_pos(const struct engine *eng)
+{
+	return eng->result_pos;
+}
+
+/* ---------------------------------------------------------------- scheduling */
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -94,7 +285,8 @@ struct engine *engine_new(struct event_base *base, const struct engine_config *c
 	}
 	if ((cfg->resolver != NULL || cfg->hosts_file != NULL) && resolve_setup(eng, err, errlen) != 0)
 		goto fail;
-	eng->st.total = targets_count(ts);
+	eng->st.total = targets_iter_remaining(it);
+	eng->result_pos = UINT64_MAX;
 	eng->tokens = 1;
 	eng->last_refill = engine_now();
 	return eng;
@@ -158,14 +350,30 @@ void engine_launch_more(struct engine *eng)
 		if (eng->ready != NULL) {
 			c = eng->ready;
 			conn_list_remove(&eng->ready, c);
+			if (c->slot != NULL && skip_has(eng, c->slot->pos, c->obs->ip)) {
+				eng->st.skipped++;
+				refund_token(eng);
+				conn_free(c);
+				continue;
+			}
 		} else {
 			struct endpoint_spec ep;
+			uint64_t pos = targets_iter_pos(eng->it);
 
 			if (!targets_iter_next(eng->it, &ep)) {
 				eng->iter_done = 1;
 				continue;
 			}
+			if (skip_endpoint(eng, pos, &ep)) {
+				eng->st.skipped++;
+				refund_token(eng);
+				continue;
+			}
 			c = conn_new(eng, &ep);
+			if (c != NULL && (c->slot = slot_new(eng, pos)) == NULL) {
+				conn_free(c);
+				c = NULL;
+			}
 			if (c == NULL)
 				continue; /* out of memory: the endpoint is skipped, the sweep goes on */
 		}
@@ -217,6 +425,13 @@ void engine_free(struct engine *eng)
 	if (eng == NULL)
 		return;
 	drop_all(eng);
+	while (eng->slots != NULL) { /* the positions of dropped connections */
+		struct pos_slot *next = eng->slots->next;
+
+		free(eng->slots);
+		eng->slots = next;
+	}
+	skip_free(eng->skip);
 	if (eng->tick != NULL)
 		event_free(eng->tick);
 	if (eng->dns != NULL)

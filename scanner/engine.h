@@ -43,7 +43,9 @@ void engine_config_defaults(struct engine_config *cfg);
 typedef void (*engine_result_cb)(void *arg, const struct observation *obs);
 
 struct engine_stats {
-	uint64_t total;      /* endpoints in the target space (names count once per port) */
+	uint64_t total;      /* endpoints the iterator still had to visit at engine_new (its
+	                        shard, from its position; names count once per port), plus the
+	                        extra addresses of names */
 	uint64_t done;       /* results delivered */
 	uint64_t launched;   /* connection attempts started (including retries) */
 	uint64_t in_flight;
@@ -51,6 +53,7 @@ struct engine_stats {
 	uint64_t tls;        /* handshakes completed */
 	uint64_t resolved_extra; /* additional endpoints from names with several addresses */
 	uint64_t full_fallbacks; /* raw handshakes redone with OpenSSL */
+	uint64_t skipped;    /* endpoints not scanned: done before a resume (engine_skip_add) */
 };
 
 /* Creates an engine over the iterator's endpoints. Returns NULL with err on failure. */
@@ -67,5 +70,22 @@ void engine_stop(struct engine *eng);
 int engine_finished(const struct engine *eng);
 void engine_get_stats(const struct engine *eng, struct engine_stats *st);
 void engine_free(struct engine *eng);
+
+/*
+ * Resume support (scan --resume). Positions are the iterator's (targets.h). A position is
+ * finished when every endpoint made from it (a name: each of its addresses) has delivered its
+ * result, or was skipped; one whose connection the engine dropped when stopped is not.
+ */
+/* The lowest position of the iterator's shard not yet finished: every one of its positions
+ * below it is finished. targets_count() once the shard is done. A caller that stores results
+ * records it with them (in the same transaction) and resumes from it. */
+uint64_t engine_watermark(const struct engine *eng);
+/* Inside the result callback: the position of the endpoint being delivered (a name's extra
+ * addresses share the name's); UINT64_MAX outside it. */
+uint64_t engine_result_pos(const struct engine *eng);
+/* Marks the endpoint at pos with address ip ("" for a name whose lookup failed) as done
+ * already: it is neither connected to nor delivered (counted in skipped). Call before
+ * engine_start. Returns 0, or -1 when out of memory or over 2^24 entries. */
+int engine_skip_add(struct engine *eng, uint64_t pos, const char *ip);
 
 #endif

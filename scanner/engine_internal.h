@@ -20,6 +20,20 @@ struct evdns_getaddrinfo_request;
 struct timeval;
 
 struct conn;
+struct skipset;
+
+/*
+ * One permutation position the engine dispatched (engine.c, for scan --resume). The position
+ * stays "in flight" until every connection made for it has delivered its result: the endpoint
+ * itself, and for a name also the clones for its other addresses, which share the slot. Slots
+ * are kept in dispatch order (ascending positions), so the first one is the lowest position not
+ * yet finished. A connection dropped because the engine stopped keeps its slot: unfinished.
+ */
+struct pos_slot {
+	uint64_t pos;
+	unsigned refs;                 /* connections holding it */
+	struct pos_slot *prev, *next;  /* links in eng->slots */
+};
 
 enum conn_phase { PH_NEW = 0, PH_RESOLVE, PH_CONNECT, PH_STARTTLS, PH_TLS, PH_RAW, PH_JOB };
 
@@ -77,6 +91,7 @@ struct conn {
 	int starttls_ready;            /* module said READY; waiting to flush its last bytes */
 	int dns_sync, dns_done, dns_result; /* lookup bookkeeping (resolve.c) */
 	struct evutil_addrinfo *dns_res;    /* owned until processed */
+	struct pos_slot *slot;         /* one reference (engine_slot_release); NULL for jobs */
 };
 
 struct engine {
@@ -99,6 +114,9 @@ struct engine {
 	double tokens, last_refill;
 	int iter_done, stopped, launching;
 	struct engine_stats st;
+	struct pos_slot *slots, *slots_tail; /* owned: positions in flight, in dispatch order */
+	struct skipset *skip;          /* owned: endpoints done before a resume, or NULL */
+	uint64_t result_pos;           /* position of the result being delivered (UINT64_MAX) */
 };
 
 double engine_now(void);
@@ -117,6 +135,14 @@ void conn_finish(struct conn *c);
 struct conn *conn_new_job(struct engine *eng, const struct sockaddr *sa, socklen_t len, uint16_t port,
                           const char *sni, const struct starttls_proto *proto,
                           const struct conn_job *job, void *job_ctx);
+/* engine.c: position slots (struct pos_slot). A clone takes a reference to its name's slot;
+ * conn_free releases a connection's reference unless the engine stopped (the position is then
+ * unfinished and must stay below the watermark). */
+void engine_slot_ref(struct pos_slot *s);
+void engine_slot_release(struct engine *eng, struct pos_slot *s);
+/* For an address just set on c (a name's first address): when its (position, address) was done
+ * before a resume, drops c without a result and returns 1 (c is freed); else 0. */
+int engine_skip_resolved(struct engine *eng, struct conn *c);
 /* Counts c in flight and starts it (it may finish before this returns). */
 void engine_launch_conn(struct engine *eng, struct conn *c);
 /* Helpers for jobs. */

@@ -116,6 +116,8 @@ static void resolve_finish(struct conn *c)
 		              c->obs->host);
 		goto finish;
 	}
+	if (engine_skip_resolved(eng, c)) /* scanned before a resume: c is gone */
+		return;
 	conn_connect(c);
 	return;
 finish:

@@ -1299,6 +1299,89 @@ uint64_t targets_count(const struct target_set *ts)
 	return ts != NULL && ts->finalized ? ts->count : 0;
 }
 
+int targets_reseed(struct target_set *ts, uint64_t seed)
+{
+	if (ts == NULL || !ts->finalized)
+		return -1;
+	return perm_init(&ts->perm, ts->count, seed);
+}
+
+/* Appends v big-endian to buf at *n (describe's fixed-width fields). */
+static void put_be(unsigned char *buf, size_t *n, u128 v, int bytes)
+{
+	for (int k = bytes - 1; k >= 0; k--)
+		buf[(*n)++] = (unsigned char)(v >> (8 * k));
+}
+
+/* A string field: its length (4 bytes, 0xffffffff for NULL) then its bytes. */
+static void describe_str(const char *s, void (*emit)(void *, const void *, size_t), void *arg)
+{
+	unsigned char len[4];
+	size_t n = 0, sl = s != NULL ? strlen(s) : 0;
+
+	put_be(len, &n, s != NULL ? (u128)sl : 0xffffffffu, 4);
+	emit(arg, len, sizeof(len));
+	if (sl > 0)
+		emit(arg, s, sl);
+}
+
+static void describe_ivec(const struct ivec *v, int family,
+                          void (*emit)(void *, const void *, size_t), void *arg)
+{
+	unsigned char buf[48];
+	size_t n = 0;
+
+	put_be(buf, &n, (u128)family, 1);
+	put_be(buf, &n, (u128)v->n, 8);
+	emit(arg, buf, n);
+	for (size_t i = 0; i < v->n; i++) {
+		n = 0;
+		put_be(buf, &n, v->v[i].lo, 16);
+		put_be(buf, &n, v->v[i].hi, 16);
+		emit(arg, buf, n);
+	}
+}
+
+void targets_describe(const struct target_set *ts,
+                      void (*emit)(void *arg, const void *data, size_t len), void *arg)
+{
+	unsigned char buf[80];
+	size_t n = 0;
+
+	if (ts == NULL || !ts->finalized)
+		return;
+	emit(arg, "certsweep-space-1", 17);
+	put_be(buf, &n, ts->count, 8);
+	put_be(buf, &n, ts->nports, 4);
+	emit(arg, buf, n);
+	for (size_t i = 0; i < ts->nports; i++) {
+		n = 0;
+		put_be(buf, &n, ts->ports[i], 2);
+		emit(arg, buf, n);
+	}
+	n = 0;
+	put_be(buf, &n, ts->nblk, 8);
+	emit(arg, buf, n);
+	for (size_t i = 0; i < ts->nblk; i++) {
+		const struct block *b = &ts->blk[i];
+
+		n = 0;
+		put_be(buf, &n, (u128)b->family, 1);
+		put_be(buf, &n, b->iv.lo, 16);
+		put_be(buf, &n, b->iv.hi, 16);
+		put_be(buf, &n, b->naddr, 8);
+		put_be(buf, &n, b->nports, 8);
+		put_be(buf, &n, b->start, 8);
+		put_be(buf, &n, b->port, 2);
+		emit(arg, buf, n);
+		describe_str(b->name, emit, arg);
+		describe_str(b->sni, emit, arg);
+		describe_str(b->starttls, emit, arg);
+	}
+	describe_ivec(&ts->ex4, AF_INET, emit, arg);
+	describe_ivec(&ts->ex6, AF_INET6, emit, arg);
+}
+
 size_t targets_block_count(const struct target_set *ts)
 {
 	return ts != NULL && ts->finalized ? ts->nblk : 0;
@@ -1374,6 +1457,20 @@ static const struct block *find_block(const struct target_set *ts, uint64_t x)
 		return &ts->blk[0];
 	k = (size_t)(x / ts->jump_step);
 	return &ts->blk[search_blocks(ts, x, ts->jump[k], ts->jump[k + 1])];
+}
+
+uint64_t targets_iter_pos(const struct target_iter *it)
+{
+	return it->pos;
+}
+
+uint64_t targets_iter_remaining(const struct target_iter *it)
+{
+	uint64_t n = targets_count(it->ts);
+
+	if (it->pos >= n)
+		return 0;
+	return (n - 1 - it->pos) / it->nshards + 1;
 }
 
 int targets_iter_next(struct target_iter *it, struct endpoint_spec *out)

@@ -71,6 +71,18 @@ int targets_finalize(struct target_set *ts, const struct portlist *default_ports
                      char *err, size_t errlen);
 /* Number of endpoints in the space (names count once per port). */
 uint64_t targets_count(const struct target_set *ts);
+/* Re-keys the permutation of a finalized set (the blocks stay): positions now map to endpoints
+ * in the order of the new seed. For callers that must see the space before choosing the seed
+ * (a seed derived from targets_describe). Returns 0, or -1 when ts is not finalized. */
+int targets_reseed(struct target_set *ts, uint64_t seed);
+/* Feeds a canonical byte description of the finalized space to emit, in pieces: the default
+ * port list, every block (family, addresses, ports, name, SNI, STARTTLS overrides, first
+ * position) and the exclusions (they also filter the addresses names resolve to). Two sets
+ * with the same description visit the same endpoints at the same positions for a given seed,
+ * whatever the order or spelling of the specs that built them; the seed is not part of it.
+ * Hash it to compare a target spec with the one a scan was started with (scan --resume). */
+void targets_describe(const struct target_set *ts,
+                      void (*emit)(void *arg, const void *data, size_t len), void *arg);
 /* 1 when the address (family, 4 or 16 bytes) is excluded (used after resolving names). */
 int targets_is_excluded(const struct target_set *ts, int family, const unsigned char *addr);
 
@@ -85,5 +97,9 @@ void targets_iter_init(struct target_iter *it, const struct target_set *ts, uint
                        uint32_t nshards, uint64_t start_pos);
 /* Fills out with the next endpoint; returns 1, or 0 when the space is exhausted. */
 int targets_iter_next(struct target_iter *it, struct endpoint_spec *out);
+/* Position of the endpoint the next targets_iter_next returns (>= targets_count when none). */
+uint64_t targets_iter_pos(const struct target_iter *it);
+/* Endpoints the iterator has still to return (its shard's positions from the current one). */
+uint64_t targets_iter_remaining(const struct target_iter *it);
 
 #endif

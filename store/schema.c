@@ -244,6 +244,48 @@ static const char *const migrations[] = {
 	"  certificate_id INTEGER NOT NULL REFERENCES certificates(id),\n"
 	"  PRIMARY KEY (observation_id, position)\n"
 	") WITHOUT ROWID;\n",
+
+	/* 8: issue 7, sweeps at scale (doc/scale.md). What a sweep covers, so that it can be
+	 * resumed and its shards merged: the permutation seed (the 64-bit value as SQLite's signed
+	 * integer), the 0-based shard and shard count, the SHA-256 of the endpoint space
+	 * (targets_describe + --sni + --starttls), its size, and the command line as a JSON array;
+	 * all NULL for rows written before (and for analyze, sniff and orders runs). resume_pos is
+	 * the watermark: every position of the shard below it is stored, written in the same
+	 * transaction as the results; heartbeat, run_host and run_pid name the process that last
+	 * ran the scan, so --resume can tell a dead run from a live one. merged is 1 for a scan
+	 * `certsweep merge` assembled from shards. Observations carry their permutation position
+	 * (NULL outside sweeps): a resume skips what was stored above its watermark.
+	 * store_meta holds this database's random identity (uuid) and merged_sources the scans
+	 * merged into it from other databases, by their database's uuid and scan id, so merging
+	 * the same input again changes nothing. */
+	"ALTER TABLE scans ADD COLUMN seed INTEGER;\n"
+	"ALTER TABLE scans ADD COLUMN shard INTEGER;\n"
+	"ALTER TABLE scans ADD COLUMN nshards INTEGER;\n"
+	"ALTER TABLE scans ADD COLUMN space_hash TEXT;\n"
+	"ALTER TABLE scans ADD COLUMN space_size INTEGER;\n"
+	"ALTER TABLE scans ADD COLUMN argv TEXT;\n"
+	"ALTER TABLE scans ADD COLUMN resume_pos INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE scans ADD COLUMN heartbeat INTEGER;\n"
+	"ALTER TABLE scans ADD COLUMN run_host TEXT;\n"
+	"ALTER TABLE scans ADD COLUMN run_pid INTEGER;\n"
+	"ALTER TABLE scans ADD COLUMN merged INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE observations ADD COLUMN pos INTEGER;\n"
+	"CREATE TABLE store_meta (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO store_meta (key, value) VALUES ('uuid', lower(hex(randomblob(16))));\n"
+	"CREATE TABLE merged_sources (\n"
+	"  source_uuid TEXT NOT NULL,\n"
+	"  source_scan INTEGER NOT NULL,\n"
+	"  scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,\n"
+	"  shard INTEGER,\n"                        /* the source's shard, NULL when not a shard */
+	"  source_status TEXT NOT NULL,\n"
+	"  source_observations INTEGER NOT NULL,\n"
+	"  merged_at INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (source_uuid, source_scan)\n"
+	");\n"
+	"CREATE INDEX merged_sources_scan ON merged_sources(scan_id, shard);\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

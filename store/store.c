@@ -111,9 +111,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO observations (scan_id, endpoint_id, status, error, tls_version, version,"
 		"  cipher, grp, alpn, ocsp_stapled, ms_connect, ms_starttls, ms_handshake, ms_total,"
 		"  verified, verify_code, verify_error, hostname_checked, hostname_ok, preferred,"
-		"  chain_len, chain_truncated, attempts, observed_at, source, ja3, ja3s)"
+		"  chain_len, chain_truncated, attempts, observed_at, source, ja3, ja3s, pos)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-		"  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+		"  ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
 	[ST_OBS_DELETE] = "DELETE FROM observations WHERE scan_id = ?1 AND endpoint_id = ?2",
 	[ST_OBS_CERT_INSERT] =
 		"INSERT INTO observation_certs (observation_id, position, certificate_id)"
@@ -139,6 +139,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OBS_FINDING_INSERT] =
 		"INSERT OR IGNORE INTO observation_findings (observation_id, finding_id)"
 		" VALUES (?1, ?2)",
+	[ST_SCAN_PROGRESS] =
+		"UPDATE scans SET resume_pos = ?1, heartbeat = ?2 WHERE id = ?3",
 };
 
 /* Stable severity names (shared/DESIGN.md), kept here so the store does not depend on the
@@ -353,6 +355,11 @@ static int open_db(struct store *st, const char *path, int flags, char *err, siz
 
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
+	return store_open_flags(path, 0, err, errlen);
+}
+
+struct store *store_open_flags(const char *path, int uri, char *err, size_t errlen)
+{
 	struct store *st = NULL;
 	struct stat sb;
 	int version = 0;
@@ -370,7 +377,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		free(st);
 		return NULL;
 	}
-	if (open_db(st, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
+	if (open_db(st, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | (uri ? SQLITE_OPEN_URI : 0),
+	            err, errlen) != 0 ||
 	    schema_validate(st->db, path, 0, &version, err, errlen) != 0 ||
 	    set_pragmas(st->db, err, errlen) != 0 ||
 	    schema_migrate(st->db, err, errlen) != 0)
@@ -461,15 +469,39 @@ static int batch_begin(struct store *st)
 	return 0;
 }
 
+/* Writes the pending resume watermark and heartbeat into the open transaction. */
+static int put_progress(struct store *st)
+{
+	sqlite3_stmt *s = stmt(st, ST_SCAN_PROGRESS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)st->progress_pos);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 3, st->progress_scan);
+	return step_done(st, s, "recording the scan's progress");
+}
+
 int store_flush(struct store *st)
 {
+	if (st->progress_dirty && !st->readonly &&
+	    (batch_begin(st) != 0 || put_progress(st) != 0))
+		return -1;
 	if (!st->in_batch)
 		return 0;
 	if (run(st, ST_COMMIT, "committing") != 0)
 		return -1; /* the transaction stays open: a later flush or close retries */
 	st->in_batch = 0;
 	st->pending = 0;
+	st->progress_dirty = 0;
 	return 0;
+}
+
+void store_scan_progress(struct store *st, int64_t scan_id, uint64_t pos)
+{
+	st->progress_scan = scan_id;
+	st->progress_pos = pos;
+	st->progress_dirty = 1;
 }
 
 static int batch_due(const struct store *st)
@@ -604,6 +636,192 @@ fail:
 		st->in_batch = 0;
 	cache_clear(st);
 	return -1;
+}
+
+int store_scan_totals(struct store *st, int64_t scan_id, struct scan_totals *t)
+{
+	if (!st->readonly && store_flush(st) != 0)
+		return -1;
+	return count_totals(st, scan_id, t);
+}
+
+/* ---------------------------------------------------------------- resume and shards */
+
+int store_scan_set_plan(struct store *st, int64_t scan_id, const struct scan_plan *p)
+{
+	static const char sql[] =
+		"UPDATE scans SET seed = ?1, shard = ?2, nshards = ?3, space_hash = ?4,"
+		" space_size = ?5, argv = ?6, resume_pos = 0 WHERE id = ?7";
+	sqlite3_stmt *s;
+	int ret;
+
+	if (writable(st) != 0 || store_flush(st) != 0)
+		return -1;
+	if ((s = prepare_once(st, sql, "recording the scan's plan")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)p->seed); /* two's complement: read back as is */
+	sqlite3_bind_int64(s, 2, p->shard);
+	sqlite3_bind_int64(s, 3, p->nshards);
+	bind_text(s, 4, p->space_hash);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)p->space_size);
+	bind_text(s, 6, p->argv_json);
+	sqlite3_bind_int64(s, 7, scan_id);
+	ret = step_done(st, s, "recording the scan's plan");
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = store_seterr(st, "recording the scan's plan: no scan %lld", (long long)scan_id);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_scan_claim(struct store *st, int64_t scan_id, const char *host, int64_t pid)
+{
+	static const char sql[] =
+		"UPDATE scans SET status = 'running', ended = NULL, heartbeat = ?1, run_host = ?2,"
+		" run_pid = ?3 WHERE id = ?4";
+	sqlite3_stmt *s;
+	int ret;
+
+	if (writable(st) != 0 || store_flush(st) != 0)
+		return -1;
+	if ((s = prepare_once(st, sql, "claiming the scan")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL));
+	bind_text(s, 2, host);
+	sqlite3_bind_int64(s, 3, pid);
+	sqlite3_bind_int64(s, 4, scan_id);
+	ret = step_done(st, s, "claiming the scan");
+	if (ret == 0 && sqlite3_changes(st->db) != 1)
+		ret = store_seterr(st, "claiming the scan: no scan %lld", (long long)scan_id);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+void scan_info_free(struct scan_info *si)
+{
+	if (si == NULL)
+		return;
+	free(si->name);
+	free(si->status);
+	free(si->space_hash);
+	free(si->argv_json);
+	free(si->run_host);
+	memset(si, 0, sizeof(*si));
+}
+
+/* A malloc'd copy of a text column, NULL for NULL; -1 when out of memory. */
+static int col_dup(sqlite3_stmt *s, int i, char **out)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	*out = NULL;
+	if (t == NULL)
+		return 0;
+	*out = strdup((const char *)t);
+	return *out == NULL ? -1 : 0;
+}
+
+int store_scan_info(struct store *st, int64_t id, const char *name, struct scan_info *si)
+{
+	static const char cols[] =
+		"SELECT id, name, status, seed, shard, nshards, space_hash, space_size, argv,"
+		" resume_pos, heartbeat, run_host, run_pid, merged, seed IS NOT NULL"
+		"  AND nshards IS NOT NULL AND space_hash IS NOT NULL AND argv IS NOT NULL"
+		" FROM scans";
+	char sql[512];
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	memset(si, 0, sizeof(*si));
+	if (!st->readonly && store_flush(st) != 0)
+		return -1;
+	if (id > 0)
+		snprintf(sql, sizeof(sql), "%s WHERE id = ?1", cols);
+	else
+		snprintf(sql, sizeof(sql), "%s WHERE name IS ?2 AND merged = 0"
+		         " ORDER BY id DESC LIMIT 1", cols);
+	if ((s = prepare_once(st, sql, "finding the scan")) == NULL)
+		return -1;
+	if (id > 0)
+		sqlite3_bind_int64(s, 1, id);
+	else
+		bind_text(s, 2, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, "finding the scan");
+		goto out;
+	}
+	si->id = sqlite3_column_int64(s, 0);
+	si->seed = (uint64_t)sqlite3_column_int64(s, 3);
+	si->shard = (uint32_t)sqlite3_column_int64(s, 4);
+	si->nshards = (uint32_t)sqlite3_column_int64(s, 5);
+	si->space_size = (uint64_t)sqlite3_column_int64(s, 7);
+	si->resume_pos = (uint64_t)sqlite3_column_int64(s, 9);
+	si->heartbeat = sqlite3_column_int64(s, 10);
+	si->run_pid = sqlite3_column_int64(s, 12);
+	si->merged = sqlite3_column_int(s, 13);
+	si->has_plan = sqlite3_column_int(s, 14);
+	if (col_dup(s, 1, &si->name) != 0 || col_dup(s, 2, &si->status) != 0 ||
+	    col_dup(s, 6, &si->space_hash) != 0 || col_dup(s, 8, &si->argv_json) != 0 ||
+	    col_dup(s, 11, &si->run_host) != 0) {
+		store_seterr(st, "out of memory");
+		scan_info_free(si);
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_each_stored_from(struct store *st, int64_t scan_id, uint64_t pos, stored_pos_cb cb,
+                           void *arg)
+{
+	static const char sql[] =
+		"SELECT o.pos, e.ip FROM observations o JOIN endpoints e ON e.id = o.endpoint_id"
+		" WHERE o.scan_id = ?1 AND o.pos >= ?2";
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (!st->readonly && store_flush(st) != 0)
+		return -1;
+	if ((s = prepare_once(st, sql, "reading the scan's results")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, scan_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)pos);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *ip = (const char *)sqlite3_column_text(s, 1);
+
+		if ((ret = cb(arg, (uint64_t)sqlite3_column_int64(s, 0), ip != NULL ? ip : "")) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_sqlerr(st, "reading the scan's results");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_uuid(struct store *st, char uuid[33])
+{
+	static const char sql[] = "SELECT value FROM store_meta WHERE key = 'uuid'";
+	sqlite3_stmt *s;
+	const unsigned char *v;
+	int ret = -1;
+
+	if ((s = prepare_once(st, sql, "reading the database's identity")) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW && (v = sqlite3_column_text(s, 0)) != NULL &&
+	    strlen((const char *)v) == 32) {
+		memcpy(uuid, v, 33);
+		ret = 0;
+	} else {
+		store_seterr(st, "the database has no identity (store_meta)");
+	}
+	sqlite3_finalize(s);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- one result */
@@ -862,7 +1080,7 @@ static int put_certs(struct store *st, struct chain_pos *pos, size_t n, int64_t 
 
 static void bind_observation(sqlite3_stmt *s, int64_t scan_id, int64_t ep_id,
                              const struct observation *obs, const struct analysis *an,
-                             size_t n_chain, int64_t now)
+                             size_t n_chain, int64_t now, int64_t pos)
 {
 	sqlite3_bind_int64(s, 1, scan_id);
 	sqlite3_bind_int64(s, 2, ep_id);
@@ -893,13 +1111,15 @@ static void bind_observation(sqlite3_stmt *s, int64_t scan_id, int64_t ep_id,
 	bind_text(s, 25, obs->source == OBS_PASSIVE ? "passive" : "active");
 	bind_arr(s, 26, obs->ja3, sizeof(obs->ja3));
 	bind_arr(s, 27, obs->ja3s, sizeof(obs->ja3s));
+	if (pos >= 0)
+		sqlite3_bind_int64(s, 28, pos);
 }
 
 /* Inserts the observation; a repeat of (scan, endpoint) replaces the earlier row (its chain
  * positions and finding links go with it through ON DELETE CASCADE). */
 static int put_observation(struct store *st, int64_t scan_id, int64_t ep_id,
                            const struct observation *obs, const struct analysis *an,
-                           size_t n_chain, int64_t now, int64_t *id)
+                           size_t n_chain, int64_t now, int64_t pos, int64_t *id)
 {
 	sqlite3_stmt *s = stmt(st, ST_OBS_INSERT);
 	sqlite3_stmt *del = NULL;
@@ -907,7 +1127,7 @@ static int put_observation(struct store *st, int64_t scan_id, int64_t ep_id,
 
 	if (s == NULL)
 		return -1;
-	bind_observation(s, scan_id, ep_id, obs, an, n_chain, now);
+	bind_observation(s, scan_id, ep_id, obs, an, n_chain, now, pos);
 	rc = sqlite3_step(s);
 	stmt_done(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
@@ -917,7 +1137,7 @@ static int put_observation(struct store *st, int64_t scan_id, int64_t ep_id,
 		sqlite3_bind_int64(del, 2, ep_id);
 		if (step_done(st, del, "replacing an observation") != 0)
 			return -1;
-		bind_observation(s, scan_id, ep_id, obs, an, n_chain, now);
+		bind_observation(s, scan_id, ep_id, obs, an, n_chain, now, pos);
 		rc = sqlite3_step(s);
 		stmt_done(s);
 	}
@@ -1030,6 +1250,12 @@ static int put_findings(struct store *st, const struct analysis *an, int64_t ep_
 int store_add_result(struct store *st, int64_t scan_id, const struct observation *obs,
                      const struct analysis *an)
 {
+	return store_add_result_pos(st, scan_id, obs, an, -1);
+}
+
+int store_add_result_pos(struct store *st, int64_t scan_id, const struct observation *obs,
+                         const struct analysis *an, int64_t perm_pos)
+{
 	struct chain_pos pos[OBS_MAX_CHAIN];
 	int64_t now = obs->started > 0 ? (int64_t)obs->started : (int64_t)time(NULL);
 	int64_t ep_id = 0, obs_id = 0;
@@ -1043,7 +1269,7 @@ int store_add_result(struct store *st, int64_t scan_id, const struct observation
 	n = chain_collect(obs, an, pos);
 	if (put_endpoint(st, obs, now, &ep_id) != 0 ||
 	    put_certs(st, pos, n, now) != 0 ||
-	    put_observation(st, scan_id, ep_id, obs, an, n, now, &obs_id) != 0 ||
+	    put_observation(st, scan_id, ep_id, obs, an, n, now, perm_pos, &obs_id) != 0 ||
 	    put_chain(st, obs_id, pos, n) != 0 ||
 	    put_client_chain(st, obs_id, obs, now) != 0 ||
 	    put_findings(st, an, ep_id, obs_id, scan_id, pos, n, now) != 0) {

@@ -4,8 +4,11 @@
  * Schema (versioned with PRAGMA user_version, migrations applied in order at open):
  *   certificates  deduplicated by SHA-256, DER kept, parsed columns for reports
  *   endpoints     (ip, port, sni, starttls) unique, first_seen/last_seen
- *   scans         start/end, arguments, totals, status (running/done/interrupted)
- *   observations  endpoint x scan: status, error, version, cipher, group, alpn, timings
+ *   scans         start/end, arguments, totals, status (running/done/interrupted); for a
+ *                 sweep its plan (seed, shard, space hash, command line) and resume watermark
+ *   observations  endpoint x scan: status, error, version, cipher, group, alpn, timings,
+ *                 permutation position
+ *   store_meta    the database's random identity; merged_sources: scans merged from others
  *   observation_certs  chain positions of an observation
  *   findings      (endpoint, check id, certificate) with open/resolved, first_seen/last_seen
  *
@@ -30,6 +33,9 @@ struct store;
 /* Opens (creating if needed) and migrates the database. On failure returns NULL and writes a
  * clear message to err (e.g. "not a certsweep database", "database is corrupt"). */
 struct store *store_open(const char *path, char *err, size_t errlen);
+/* store_open, with SQLite's URI file names allowed when uri is set (certsweep merge attaches
+ * its inputs as "file:PATH?mode=ro"; a path starting with "file:" is then a URI). */
+struct store *store_open_flags(const char *path, int uri, char *err, size_t errlen);
 /* Opens an existing database read-only (reports); fails if missing. */
 struct store *store_open_readonly(const char *path, char *err, size_t errlen);
 /* Commits any open batch and closes. NULL is a no-op. */
@@ -50,12 +56,19 @@ int store_scan_begin(struct store *st, const char *name, const char *args, int64
 /* Buffers one endpoint result (observation + its analysis, which may be NULL when not analysed). */
 int store_add_result(struct store *st, int64_t scan_id, const struct observation *obs,
                      const struct analysis *an);
+/* The same, recording the endpoint's permutation position (pos >= 0; -1 for none), which
+ * lets a resumed sweep skip the results already stored above its watermark. */
+int store_add_result_pos(struct store *st, int64_t scan_id, const struct observation *obs,
+                         const struct analysis *an, int64_t pos);
 /* Commits, resolves findings of endpoints re-scanned in this scan that were not re-emitted,
  * writes totals and end time. status: "done" or "interrupted". */
 int store_scan_end(struct store *st, int64_t scan_id, const struct scan_totals *t,
                    const char *status);
-/* Commits the open batch now. */
+/* Commits the open batch now (with the pending store_scan_progress, if any). */
 int store_flush(struct store *st);
+/* Counts a scan's totals from its stored observations (open: status other than refused,
+ * timeout, dns_failed; tls: status ok; certificates: distinct in its chains). */
+int store_scan_totals(struct store *st, int64_t scan_id, struct scan_totals *t);
 /* Batch tuning (defaults: 500 results, 1000 ms). */
 void store_set_batch(struct store *st, int results, int ms);
 
@@ -77,6 +90,70 @@ struct analysis_record {
  * observation of that endpoint when there is one. Batched like store_add_result. */
 int store_add_analysis(struct store *st, int64_t scan_id, const struct observation *obs,
                        const struct analysis_record *rec);
+
+/* ================================================================ sweeps at scale (issue 7)
+ * Resume and shards (doc/scale.md, schema migration 8). A sweep's scan row records its plan:
+ * what a later process needs to rebuild the same permutation and to tell whether a target spec
+ * is the same one. */
+struct scan_plan {
+	uint64_t seed;             /* the permutation seed */
+	uint32_t shard, nshards;   /* 0-based shard and the shard count (0 and 1: not sharded) */
+	const char *space_hash;    /* SHA-256 hex of the endpoint space (borrowed) */
+	uint64_t space_size;       /* endpoints in the whole space (every shard) */
+	const char *argv_json;     /* the scan's command line, a JSON array of strings (borrowed) */
+};
+/* Records the plan of a scan started by store_scan_begin (its watermark at 0). */
+int store_scan_set_plan(struct store *st, int64_t scan_id, const struct scan_plan *p);
+/* Marks the scan running by this process (host, pid): at its start, and when resumed (its
+ * status goes back to running, its end time is cleared). */
+int store_scan_claim(struct store *st, int64_t scan_id, const char *host, int64_t pid);
+/* Records the resume watermark: every position of the scan's shard below pos is stored. It is
+ * written (with a heartbeat, the time) in the transaction of the next commit, so it never runs
+ * ahead of the committed results; call it after the results it covers were added. */
+void store_scan_progress(struct store *st, int64_t scan_id, uint64_t pos);
+
+/* A scan as `scan --resume` needs it. Strings owned (scan_info_free); NULL when absent. */
+struct scan_info {
+	int64_t id;
+	char *name;                /* NULL for an ad-hoc scan */
+	char *status;              /* running, done, interrupted */
+	int has_plan;              /* 0: started by a certsweep without resume (or not a sweep) */
+	uint64_t seed;
+	uint32_t shard, nshards;
+	char *space_hash;
+	uint64_t space_size;
+	char *argv_json;
+	uint64_t resume_pos;       /* the watermark */
+	int64_t heartbeat;         /* unix time of the last progress commit, 0 when unknown */
+	char *run_host;            /* the host and process that last ran it */
+	int64_t run_pid;
+	int merged;                /* 1: assembled by certsweep merge */
+};
+void scan_info_free(struct scan_info *si);
+/* Reads scan id, or with id 0 the latest scan named name (NULL: ad-hoc scans) that was not
+ * assembled by merge, whatever its status. 1 when found (si filled), 0 when not, -1 on
+ * failure. */
+int store_scan_info(struct store *st, int64_t id, const char *name, struct scan_info *si);
+/* Calls cb with (position, address) of every observation of the scan at position >= pos
+ * (address "" for a failed name lookup). Returns 0, cb's non-zero value, or -1. */
+typedef int (*stored_pos_cb)(void *arg, uint64_t pos, const char *ip);
+int store_each_stored_from(struct store *st, int64_t scan_id, uint64_t pos, stored_pos_cb cb,
+                           void *arg);
+/* This database's random identity (32 lowercase hex digits and a NUL). */
+int store_uuid(struct store *st, char uuid[33]);
+
+/* certsweep merge (store/store_merge.c): copies the scans of the database at in_path into st.
+ * See store_merge.c for the rules (shard scans of one sweep become one merged scan; a scan
+ * merged before and unchanged since is skipped; running scans are left for a later merge). One
+ * transaction per input: on failure nothing of it is kept. */
+struct merge_stats {
+	unsigned scans;            /* scans copied (or brought up to date) */
+	unsigned unchanged;        /* merged before and unchanged since: skipped */
+	unsigned running;          /* still running in the input: skipped */
+	unsigned groups;           /* of the scans, shards (merged into their sweep run's scan) */
+	uint64_t observations;     /* observations added */
+};
+int store_merge(struct store *st, const char *in_path, struct merge_stats *ms);
 
 /* Latest finished-or-interrupted scan id of the given name; with name NULL the latest sweep
  * (`certsweep analyze` runs, named "analyze", are not sweeps). 0 when there is none. */

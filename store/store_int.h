@@ -6,6 +6,7 @@
  *   store.c        open/close, batching, scans, store_add_result, store_add_analysis
  *   store_query.c  read-only queries for the reports
  *   store_orders.c the renewal pipeline's orders, their endpoints and audit log
+ *   store_merge.c  certsweep merge: other databases' scans copied into this one
  */
 #ifndef CS_STORE_INT_H
 #define CS_STORE_INT_H
@@ -44,6 +45,7 @@ enum stmt_id {
 	ST_OBS_CLIENT_CERT_INSERT,
 	ST_FINDING_UPSERT,
 	ST_OBS_FINDING_INSERT,
+	ST_SCAN_PROGRESS,
 	ST_COUNT
 };
 
@@ -71,6 +73,9 @@ struct store {
 	int batch_ms;                   /* ... or this many ms after the batch began (0: no limit) */
 	int64_t batch_t0;               /* monotonic ms when the open batch began */
 	struct cert_slot *cache;        /* owned, CERT_CACHE_SLOTS entries; NULL when read-only */
+	int64_t progress_scan;          /* store_scan_progress: the scan whose watermark ... */
+	uint64_t progress_pos;          /* ... is this, written with the next commit ... */
+	int progress_dirty;             /* ... when set (cleared once committed) */
 	char err[512];                  /* last error, "" when none */
 };
 

@@ -16,7 +16,7 @@ libmaxminddb-dev libjansson-dev libcmocka-dev openssl nginx libnginx-mod-mail gn
 dnsmasq-base nmap sslscan testssl.sh jq sqlite3 iproute2 procps ca-certificates time python3
 man-db vsftpd postgresql mariadb-server slapd prosody libcurl4-openssl-dev libldns-dev
 pebble libzip-dev zip chromium python3-websocket fonts-dejavu-core tcpdump tshark
-libmaxmind-db-writer-perl"
+libmaxmind-db-writer-perl libinih-dev"
 
 command -v dpkg-query >/dev/null || {
 	echo "deps: dpkg-query not found: this script is for Debian 12" >&2

@@ -19,9 +19,12 @@
  * attributes come from the fixed sets below, data-* attributes hold integers only. Nothing here
  * parses HTML, builds a URL, or evaluates text. Keep it that way.
  *
- * Scale: with 100,000 endpoint rows a keystroke costs one pass over an array of indices (the
- * lowercased text of each row is built once, on the first filter), a header click one stable
- * sort of the indices (each column's sort keys are computed once), and a page 100 rows of DOM.
+ * Scale: with 100,000 endpoint rows a keystroke costs one pass over an array of indices (fewer
+ * when typing on: a longer query only looks at the rows the shorter one found). The lowercased
+ * text of each row is built once, in idle time after the first render (or at once, when a filter
+ * comes first). A header click is a counting sort of the indices by integer ranks: each
+ * column's keys are ranked once, on its first sort (the collator compares each distinct string
+ * with a neighbour, and sorts them only when no cheap order is right). A page is 100 rows of DOM.
  *
  * Plain ES2020, no libraries, no modules. The file must never contain a closing script tag or
  * an HTML comment opener, since it is embedded inline.
@@ -30,7 +33,7 @@
 	'use strict';
 
 	const PAGE_SIZE = 100;
-	const FILTER_DELAY_MS = 90;       /* the filter waits this long after the last keystroke */
+	const FILTER_DELAY_MS = 80;       /* the filter waits this long after the last keystroke */
 	const MAX_DETAIL_ITEMS = 1000;    /* SANs, endpoints, findings listed in the detail panel */
 	const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 	const SEV_RANK = new Map([['critical', 4], ['high', 3], ['medium', 2], ['low', 1],
@@ -115,9 +118,9 @@
 	/*
 	 * A table of the data block: rows (arrays) and a column list, looked up by name so that
 	 * added, removed or reordered columns never shift values. Each accessor is bound to one
-	 * column, its position resolved once when the accessor is made (not on every cell read), and
-	 * returns a reader of row i. Readers never throw: a missing column or a value of the wrong
-	 * type reads as empty.
+	 * column, its position resolved once when the accessor is made (not on every cell read),
+	 * and returns a reader of row i. Readers never throw: a missing column or a value of the
+	 * wrong type reads as empty.
 	 */
 	function makeTable(rows, cols) {
 		const index = new Map();
@@ -193,10 +196,11 @@
 		cert: EP.raw('cert'), findings: EP.raw('findings'), order: EP.raw('order'),
 	};
 	const ce = {
-		sha256: CE.s('sha256'), cn: CE.s('cn'), subject: CE.s('subject'), issuer: CE.s('issuer'),
-		issuer_cn: CE.s('issuer_cn'), issuer_org: CE.s('issuer_org'), sans: CE.s('sans'),
-		serial: CE.s('serial'), not_before: CE.s('not_before'), not_after: CE.s('not_after'),
-		days: CE.i('days'), key: CE.s('key'), sig: CE.s('sig'), preferred: CE.f('preferred'),
+		sha256: CE.s('sha256'), cn: CE.s('cn'), subject: CE.s('subject'),
+		issuer: CE.s('issuer'), issuer_cn: CE.s('issuer_cn'),
+		issuer_org: CE.s('issuer_org'), sans: CE.s('sans'), serial: CE.s('serial'),
+		not_before: CE.s('not_before'), not_after: CE.s('not_after'), days: CE.i('days'),
+		key: CE.s('key'), sig: CE.s('sig'), preferred: CE.f('preferred'),
 		trusted: CE.f('trusted'), leaf: CE.f('leaf'), self_signed: CE.f('self_signed'),
 		chain: CE.raw('chain'), eps: CE.raw('eps'), findings: CE.raw('findings'),
 		order: CE.raw('order'),
@@ -207,9 +211,9 @@
 		first_seen: FI.raw('first_seen'),
 	};
 	const or = {
-		id: OR.s('id'), idNum: OR.i('id'), status: OR.s('status'), ca_state: OR.s('ca_state'),
-		cn: OR.s('cn'), sans: OR.s('sans'), endpoints: OR.s('endpoints'),
-		updated: OR.raw('updated'), cert: OR.raw('cert'),
+		id: OR.s('id'), idNum: OR.i('id'), status: OR.s('status'),
+		ca_state: OR.s('ca_state'), cn: OR.s('cn'), sans: OR.s('sans'),
+		endpoints: OR.s('endpoints'), updated: OR.raw('updated'), cert: OR.raw('cert'),
 	};
 	const fixes = data.fixes !== null && typeof data.fixes === 'object' &&
 		!Array.isArray(data.fixes) ? data.fixes : {};
@@ -250,8 +254,9 @@
 	}
 	/*
 	 * For ip four runs of 1 to 3 ASCII digits joined by dots (IPv4): '4' and one character per
-	 * number, its value as the character code, so that the text sorts as the numbers do; else ''.
-	 * (By hand: this runs once per row on the first sort by address, and makes one short string.)
+	 * number, its value as the character code, so that the text sorts as the numbers do; else
+	 * ''. (By hand: this runs once per row on the first sort by address, and makes one short
+	 * string.)
 	 */
 	function v4Key(ip) {
 		const len = ip.length;
@@ -281,10 +286,10 @@
 	}
 
 	/*
-	 * A key that sorts addresses (by code unit): IPv4 ('4...') before IPv6 ('6 ...') before names
-	 * ('9 ...'), then numerically, then by port (its last 5 digits, with leading zeros), then by
-	 * SNI. Within each class the keys have the same layout, so the class character decides
-	 * between classes and the rest within one.
+	 * A key that sorts addresses (by code unit): IPv4 ('4...') before IPv6 ('6 ...') before
+	 * names ('9 ...'), then numerically, then by port (its last 5 digits, with leading zeros),
+	 * then by SNI. Within each class the keys have the same layout, so the class character
+	 * decides between classes and the rest within one.
 	 */
 	function epAddrKey(i) {
 		const ip = ep.ip(i);
@@ -347,51 +352,62 @@
 	}
 
 	/* Findings */
-	const sevRank = (f) => {
-		const r = SEV_RANK.get(fi.severity(f));
-		return r === undefined ? -1 : r;
-	};
+	const sevRanks = new Int8Array(FI.n).fill(-2);    /* sevRank of each finding, -2 not yet */
+	/* the rank of finding f's severity (SEV_RANK), -1 for an unknown one */
+	function sevRank(f) {
+		let r = sevRanks[f];
+		if (r === -2) {
+			const x = SEV_RANK.get(fi.severity(f));
+			r = sevRanks[f] = x === undefined ? -1 : x;
+		}
+		return r;
+	}
 	/*
-	 * The findings of a row: v is its list of findings indices as in the data block (invalid
-	 * entries are skipped, as refs() does). n: how many, worst: the highest severity rank or
-	 * -1, name: that severity or ''.
+	 * The findings of a row, v its list of findings indices as in the data block (invalid
+	 * entries are skipped, as refs() does), as one number: how many * 8 + 1 + the highest
+	 * severity rank among them (-1 when none is known). findingsCount and findingsWorst take it
+	 * apart; the severity of that rank is SEVERITIES[4 - worst].
 	 */
-	function findingsSummary(v) {
+	function findingsCode(v) {
 		let n = 0;
 		let worst = -1;
-		let name = '';
 		if (Array.isArray(v))
 			for (const f of v) {
 				if (!isInt(f) || f < 0 || f >= FI.n)
 					continue;
 				n++;
 				const r = sevRank(f);
-				if (r > worst) {
+				if (r > worst)
 					worst = r;
-					name = fi.severity(f);
-				}
 			}
-		return { n: n, worst: worst, name: name };
+		return n * 8 + worst + 1;
 	}
-	/* "0", "3", "3 high"; one string per (count, worst severity), made once */
+	const findingsCount = (code) => Math.floor(code / 8);
+	const findingsWorst = (code) => code % 8 - 1;
+	/* "0", "3", "3 high"; one string per code, made once */
 	const findingsTexts = new Map();
 	function findingsText(v) {
-		const s = findingsSummary(v);
-		const key = s.n * 8 + s.worst + 1;
-		let t = findingsTexts.get(key);
+		const code = findingsCode(v);
+		let t = findingsTexts.get(code);
 		if (t === undefined) {
-			t = s.n === 0 ? '0' : s.name !== '' ? s.n + ' ' + s.name : String(s.n);
-			findingsTexts.set(key, t);
+			const n = findingsCount(code);
+			const worst = findingsWorst(code);
+			t = n === 0 ? '0' : worst < 0 ? String(n) : n + ' ' + SEVERITIES[4 - worst];
+			findingsTexts.set(code, t);
 		}
 		return t;
 	}
 	function findingsClass(v) {
-		const s = findingsSummary(v);
-		return s.n === 0 ? '' : SEV_CLASS.get(s.name) || '';
+		const code = findingsCode(v);
+		const worst = findingsWorst(code);
+		if (findingsCount(code) === 0 || worst < 0)
+			return '';
+		return SEV_CLASS.get(SEVERITIES[4 - worst]);
 	}
 	function findingsKey(v) {
-		const s = findingsSummary(v);
-		return s.n === 0 ? 0 : (s.worst + 1) * 1e7 + s.n;
+		const code = findingsCode(v);
+		const n = findingsCount(code);
+		return n === 0 ? 0 : (findingsWorst(code) + 1) * 1e7 + n;
 	}
 
 	function orderStatus(o) {
@@ -624,14 +640,14 @@
 	/* ---- background work ---- */
 
 	/*
-	 * Work for idle time after the first render (each view's search text): a queue of steps, run
-	 * in order; a step does a slice of its work (a millisecond or two) and returns true while more
-	 * is left. A run lasts as long as the browser says it will stay idle (requestIdleCallback's
-	 * deadline, at most 50 ms), or IDLE_SLICE_MS when it had to be forced (the callback's timeout)
-	 * or there is no requestIdleCallback. Whoever needs a step's result before it is done
-	 * finishes the work synchronously; the step then finds nothing left and returns false.
+	 * Work for idle time after the first render (each view's search text): a queue of steps,
+	 * run in order; a step does a slice of its work (a millisecond or two) and returns true
+	 * while more is left. A run (requestIdleCallback, or a timer without it) lasts
+	 * IDLE_SLICE_MS at most, and less when the browser's idle deadline comes first, so a click
+	 * or a keystroke never waits longer than that. Whoever needs a step's result before it is
+	 * done finishes the work synchronously; the step then finds nothing left and returns false.
 	 */
-	const IDLE_SLICE_MS = 10;
+	const IDLE_SLICE_MS = 15;
 	const IDLE_ROWS = 1000;            /* rows of search text a step builds */
 	const idleSteps = [];
 
@@ -642,7 +658,7 @@
 		while (idleSteps.length > 0) {
 			if (!idleSteps[0]())
 				idleSteps.shift();
-			if (idle ? deadline.timeRemaining() <= 0 : performance.now() >= stop)
+			if (performance.now() >= stop || (idle && deadline.timeRemaining() <= 0))
 				break;
 		}
 		if (idleSteps.length > 0)
@@ -719,11 +735,11 @@
 
 	/*
 	 * Ranks the sort keys of a column once, so that each sort after that is a counting sort of
-	 * integers: returns {rank, count}, rank an Int32Array with rank[i] in [0, count) ordering row
-	 * i's key key(i) (rows with equal keys share a rank) and -1 for an empty key. The order:
-	 * numbers before strings (any other value counts as its text); numbers by value; strings by
-	 * the numeric-aware, case-insensitive collator (strings it calls equal share a rank), or by
-	 * code unit when plain.
+	 * integers: returns {rank, count}, rank an Int32Array with rank[i] in [0, count) ordering
+	 * row i's key key(i) (rows with equal keys share a rank) and -1 for an empty key. The
+	 * order: numbers before strings (any other value counts as its text); numbers by value;
+	 * strings by the numeric-aware, case-insensitive collator (strings it calls equal share a
+	 * rank), or by code unit when plain.
 	 */
 	function rankKeys(n, key, plain) {
 		const keys = new Array(n);
@@ -744,9 +760,9 @@
 	}
 
 	/*
-	 * rankKeys by code unit. Plain columns (addresses) have mostly distinct keys that often come
-	 * sorted already: the rows are sorted by key (linear when they are in order) and ranked by
-	 * walking them.
+	 * rankKeys by code unit. Plain columns (addresses) have mostly distinct keys that often
+	 * come sorted already: the rows are sorted by key (linear when they are in order) and
+	 * ranked by walking them.
 	 */
 	function rankPlain(keys) {
 		const n = keys.length;
@@ -768,8 +784,9 @@
 	/*
 	 * rankKeys with the collator. Each distinct key is ranked once (columns like names or
 	 * issuers repeat their keys a lot), and the collator compares the distinct strings in an
-	 * order that is usually right already: one comparison per neighbour checks it and also finds
-	 * the equal ones. They are sorted with the collator only when none of those orders is right.
+	 * order that is usually right already: one comparison per neighbour checks it and also
+	 * finds the equal ones. They are sorted with the collator only when none of those orders is
+	 * right.
 	 */
 	function rankCollated(keys) {
 		const n = keys.length;
@@ -801,10 +818,11 @@
 			rankOf[ids.get(v)] = r++;
 		if (strs.length > 0) {
 			/*
-			 * strs is in the order of first appearance, which often is the order already (the
-			 * rows came sorted); failing that, code unit order or collateHint order often is.
-			 * Each is checked (a pass that stops at the first pair out of order) before the next
-			 * is tried; the last resort sorts by the collator, from the collateHint order.
+			 * strs is in the order of first appearance, which often is the order
+			 * already (the rows came sorted); failing that, code unit order or
+			 * collateHint order often is. Each is checked (a pass that stops at the
+			 * first pair out of order) before the next is tried; the last resort sorts
+			 * by the collator, from the collateHint order.
 			 */
 			const same = new Uint8Array(strs.length);
 			let ok = collateNeighbours(strs, same, true);
@@ -835,14 +853,14 @@
 	}
 
 	/*
-	 * src (row indices) sorted by ranks (rankKeys), ascending (dir 1) or descending (-1), rows of
-	 * empty keys last either way. A counting sort: stable, so rows of equal rank keep their order
-	 * in src. Returns a new array.
+	 * src (row indices) sorted by ranks (rankKeys), ascending (dir 1) or descending (-1), rows
+	 * of empty keys last either way. A counting sort: stable, so rows of equal rank keep their
+	 * order in src. Returns a new array.
 	 */
 	function sortByRank(src, ranks, dir) {
 		const rank = ranks.rank;
 		const count = ranks.count;
-		const next = new Int32Array(count); /* per rank: its count, then where its next row goes */
+		const next = new Int32Array(count); /* per rank: its count, then its next place */
 		for (let p = 0; p < src.length; p++) {
 			const k = rank[src[p]];
 			if (k >= 0)
@@ -892,9 +910,9 @@
 		let sortKey = '';
 		let sortDir = 0;                    /* 1 ascending, -1 descending */
 		let query = '';
-		const searchText = new Array(n);    /* lowercased row text of rows below textBuilt */
+		const searchText = new Array(n);    /* lowercased text of rows below textBuilt */
 		let textBuilt = 0;
-		const sortRanks = new Map();        /* column key -> its ranks (rankKeys), made once */
+		const sortRanks = new Map();        /* column key -> its ranks (rankKeys) */
 		/* what visible was filtered from: the order, the query and the quick filters */
 		let shown = { order: order, query: '', quick: '' };
 		const quickValues = new Map();      /* quick filter id -> checked or select value */
@@ -992,22 +1010,26 @@
 
 		/* Filtering */
 		const texts = cols.map((c) => c.text);
-		/* The search text of the rows up to (not including) row upto. */
-		const parts = new Array(texts.length + 1).fill('');
+		const parts = new Array(texts.length + 1).fill('');   /* a row's cells, then '' */
+		/*
+		 * The search text of the rows up to (not including) row upto: each cell's text and
+		 * a newline, lowercased (join makes one flat string, not a chain of pieces to
+		 * flatten).
+		 */
 		function buildText(upto) {
 			for (; textBuilt < upto; textBuilt++) {
 				const i = textBuilt;
 				for (let c = 0; c < texts.length; c++)
 					parts[c] = texts[c](i);
-				/* each cell, then '\n' (join makes one flat string, not a chain of pieces) */
 				searchText[i] = parts.join('\n').toLowerCase();
 			}
 		}
 
 		/*
-		 * visible: the rows of order that pass the quick filters and whose search text holds the
-		 * query. When only the query changed and the new one contains the one visible was
-		 * filtered with (typing on), the rows can only be among visible: it filters those.
+		 * visible: the rows of order that pass the quick filters and whose search text
+		 * holds the query. When only the query changed and the new one contains the one
+		 * visible was filtered with (typing on), the rows can only be among visible: it
+		 * filters those.
 		 */
 		function refilter() {
 			const tests = [];

@@ -4,7 +4,9 @@
  * (filters applied with Enter, which skips the debounce), so the page needs no timers and
  * performance.now() measures real work. Writes pre#cs-check like check-sample.js, plus
  * "time - WHAT: MS ms" lines. A step slower than LIMIT_MS fails: the limit is loose on purpose
- * (a loaded machine must not fail), it catches quadratic work, not small regressions.
+ * (a loaded machine must not fail), it catches quadratic work, not small regressions. With at
+ * most 5000 rows it also walks every page after some sorts and compares the whole order with a
+ * plain stable sort by the collator written here (the page ranks keys instead of comparing them).
  */
 (function () {
 	'use strict';
@@ -38,6 +40,10 @@
 	const data = JSON.parse(document.getElementById('cs-data').textContent);
 	const n = data.eps.length;
 	const pageText = () => $('#page-endpoints').textContent;
+	/* how many endpoints the filter text q (lowercase) finds: it is in the host or SNI only */
+	const matching = (q) => data.eps.filter((r) => (r[0] + '\n' + r[3]).toLowerCase()
+		.indexOf(q) >= 0).length;
+	const countText = (k) => k ? '1-' + Math.min(100, k) + ' of ' + k : '0 of 0';
 	const rowCount = () => document.querySelectorAll('#table-endpoints tbody tr').length;
 	function filterNow(text) {
 		const input = $('#filter-endpoints');
@@ -63,12 +69,11 @@
 	}
 
 	timed('first filter (builds the search text)', () => filterNow('www1'));
-	const expect = data.eps.filter((r) => (r[0] + '\n' + r[3]).toLowerCase()
-		.indexOf('www1') >= 0).length;
-	check('filter count', pageText(), (expect ? '1-' + Math.min(100, expect) + ' of ' : '0 of ') +
-		expect);
+	check('filter count', pageText(), countText(matching('www1')));
 	check('filter resets to the first page', $('#view-endpoints button.prev').disabled, true);
 	timed('second filter', () => filterNow('www12'));
+	check('second filter count (narrowed from the first)', pageText(),
+		countText(matching('www12')));
 	timed('filter matching nothing', () => filterNow('zzzz-no-match'));
 	check('no match', [pageText(), rowCount()], ['0 of 0', 0]);
 	timed('clear filter', () => filterNow(''));
@@ -83,6 +88,51 @@
 	const hosts = Array.from(document.querySelectorAll(
 		'#table-endpoints tbody td[data-col="addr"]')).map((td) => td.textContent);
 	check('address order starts at 127.0.0.0', hosts[0].startsWith('127.0.0.0:'), true);
+
+	/* The whole order after sorting, against a stable sort by the collator (small n only). */
+	const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+	/* [[row, text of column col]] of every row of the view, in order, walking the pages */
+	function walk(view, col) {
+		const out = [];
+		const prev = $('#view-' + view + ' button.prev');
+		const next = $('#view-' + view + ' button.next');
+		while (!prev.disabled)
+			prev.click();
+		for (;;) {
+			const trs = document.querySelectorAll('#table-' + view + ' tbody tr');
+			for (const tr of trs) {
+				const td = tr.querySelector('td[data-col="' + col + '"]');
+				out.push([Number(tr.dataset.row), td.textContent]);
+			}
+			if (next.disabled)
+				return out;
+			next.click();
+		}
+	}
+	/* rows (walk()) sorted by their text: dir 1 or -1, empty last, ties in their order */
+	function refSort(rows, dir) {
+		return rows.slice().sort((a, b) => {
+			if (a[1] === '' || b[1] === '')
+				return (a[1] === '' ? 1 : 0) - (b[1] === '' ? 1 : 0);
+			return dir * collator.compare(a[1], b[1]);
+		}).map((r) => r[0]);
+	}
+	function sortMatches(view, col) {
+		const th = $('#table-' + view + ' th[data-col="' + col + '"]');
+		for (const [dir, name] of [[1, 'ascending'], [-1, 'descending']]) {
+			const before = walk(view, col);
+			th.click();
+			const got = walk(view, col).map((r) => r[0]);
+			check(view + ' sorted by ' + col + ', ' + name +
+				': the collator\'s stable order', got, refSort(before, dir));
+		}
+	}
+	if (n <= 5000) {
+		sortMatches('endpoints', 'host');
+		sortMatches('endpoints', 'sni');
+		sortMatches('certs', 'cn');
+		sortMatches('certs', 'issuer');
+	}
 	timed('filter after sorting', () => filterNow('timeout'));
 	timed('TLS only', () => {
 		const box = $('#q-endpoints-tls');

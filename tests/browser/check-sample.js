@@ -212,6 +212,76 @@
 			'mail.example.test');
 		check('finding fixes listed', $$('#detail ul.findings p.fix').length, 2);
 
+		/* Typing on filters among the rows already found; anything else starts over */
+		const fresh = async (name, text) => {
+			await typeFilter(name, '');
+			await typeFilter(name, text);
+			return rowIds(name);
+		};
+		await typeFilter('endpoints', 'ex');
+		await typeFilter('endpoints', 'example.te');
+		check('typing on: the rows of the longer text', rowIds('endpoints'),
+			await fresh('endpoints', 'example.te'));
+		check('typing on: all four', pageText('endpoints'), '1-4 of 4');
+		await typeFilter('endpoints', 'mail.example');
+		check('typing on to one row', rowIds('endpoints'), [4]);
+		await typeFilter('endpoints', 'example');
+		check('deleting text widens again', pageText('endpoints'), '1-4 of 4');
+		await typeFilter('endpoints', '127.0.0.1');
+		toggle('q-endpoints-tls');
+		check('text and a quick filter', pageText('endpoints'), '1-4 of 4');
+		await typeFilter('endpoints', '127.0.0.14');
+		check('typing on with a quick filter: the timed-out row is not TLS',
+			rowIds('endpoints'), []);
+		toggle('q-endpoints-tls');
+		check('quick filter off: the timed-out row is back', rowIds('endpoints'), [5]);
+		await typeFilter('endpoints', 'example');
+		sortBy('endpoints', 'host');
+		const sorted = rowIds('endpoints');
+		await typeFilter('endpoints', 'example.test');
+		check('typing on after a sort keeps the new order', rowIds('endpoints'), sorted);
+		check('the sort changed the order', sorted.join() !== [0, 1, 2, 4].join(), true);
+		await typeFilter('endpoints', '');
+
+		/*
+		 * Columns sorted by their text: the order is a stable sort of the previous order by
+		 * the numeric-aware, case-insensitive collator, empty text last, both ways (written
+		 * here plainly; the page ranks the keys once instead).
+		 */
+		const collator = new Intl.Collator(undefined,
+			{ numeric: true, sensitivity: 'base' });
+		function refSort(ids, text, dir) {
+			return ids.slice().sort((a, b) => {
+				const x = text.get(a);
+				const y = text.get(b);
+				if (x === '' || y === '')
+					return (x === '' ? 1 : 0) - (y === '' ? 1 : 0);
+				return dir * collator.compare(x, y);
+			});
+		}
+		const textColumns = {
+			endpoints: ['host', 'sni', 'starttls', 'version', 'cipher', 'country',
+				'order'],
+			certs: ['cn', 'issuer', 'key', 'sig', 'preferred', 'trusted', 'order'],
+			findings: ['check', 'message', 'cert', 'status'],
+			orders: ['status', 'ca_state', 'sans', 'endpoints'],
+		};
+		for (const [name, columns] of Object.entries(textColumns))
+			for (const col of columns) {
+				const ids = rowIds(name);
+				const texts = cells(name, col);
+				const text = new Map(ids.map((id, k) => [id, texts[k]]));
+				/* a column sorted ascending already goes descending first */
+				const dir = ariaSort(name, col) === 'ascending' ? -1 : 1;
+				sortBy(name, col);
+				const first = rowIds(name);
+				const way = (d) => name + ' by ' + col +
+					(d > 0 ? ' ascending' : ' descending');
+				check(way(dir), first, refSort(ids, text, dir));
+				sortBy(name, col);
+				check(way(-dir), rowIds(name), refSort(first, text, -dir));
+			}
+
 		/* Still inert after everything */
 		await sleep(200);
 		check('no img element at the end', $$('img').length, 0);

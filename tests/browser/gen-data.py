@@ -22,6 +22,20 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+def host_name(i):
+    """The host of endpoint i: mostly "www<i>.example.test" (numbers of every width: the
+    collator's numeric order is not code unit order), none for every third; every 13th in
+    capitals and for another endpoint (the collator calls it equal to that one's host: ties);
+    every 17th with an accent (collated as the plain letter, sorted far off by code unit)."""
+    if i % 3 == 0:
+        return ""
+    if i % 13 == 0:
+        return "WWW%d.Example.test" % (i // 13)
+    if i % 17 == 0:
+        return "w\u00e9b%d.example.test" % i
+    return "www%d.example.test" % i
+
+
 def main():
     if len(sys.argv) != 2 or not sys.argv[1].isdigit():
         sys.stderr.write("usage: gen-data.py N\n")
@@ -76,7 +90,7 @@ def main():
                 if p < 3:
                     certs[c][18].append(fi)
             certs[c][17].append(i)
-        eps.append(["www%d.example.test" % i if i % 3 else "", ip, 443 + i % 7,
+        eps.append([host_name(i), ip, 443 + i % 7,
                     "www%d.example.test" % i if i % 2 else "", "", status,
                     "" if status == "ok" else "failed: " + status,
                     "TLSv1.3" if i % 4 else "TLSv1.2" if status == "ok" else "",

@@ -1201,6 +1201,353 @@ static void test_bulk_100k(void **state)
 	cert_free(&inter);
 }
 
+/* ------------------------------------------------------------------ sweeps at scale (issue 7) */
+
+/* Removes a database and its WAL and shared-memory files (for tests with several databases). */
+static void unlink_db(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char p[192];
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+/* Every database gets its own random identity, kept across openings. */
+static void test_identity(void **state)
+{
+	struct env *e = *state;
+	char other[160], a[33], b[33], again[33];
+	struct store *st = open_ok(e->path);
+
+	assert_int_equal(store_uuid(st, a), 0);
+	assert_int_equal(strlen(a), 32);
+	assert_int_equal(strspn(a, "0123456789abcdef"), 32);
+	assert_int_equal(store_close(st), 0);
+	st = open_ok(e->path);
+	assert_int_equal(store_uuid(st, again), 0);
+	assert_string_equal(a, again);
+	assert_int_equal(store_close(st), 0);
+	snprintf(other, sizeof(other), "%s/other.db", e->dir);
+	st = open_ok(other);
+	assert_int_equal(store_uuid(st, b), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(store_close(st), 0);
+	unlink_db(other);
+}
+
+/* A result with its permutation position (status refused, port 443). */
+static void add_at(struct store *st, int64_t scan, const char *ip, int64_t pos)
+{
+	struct observation *o = obs_new();
+
+	assert_non_null(o);
+	snprintf(o->ip, sizeof(o->ip), "%s", ip);
+	o->port = 443;
+	o->started = 100;
+	obs_set_error(o, EP_REFUSED, "refused");
+	assert_int_equal(store_add_result_pos(st, scan, o, NULL, pos), 0);
+	obs_free(o);
+}
+
+/* The watermark is written with the commit that holds the results, never before. */
+static void test_progress_with_commit(void **state)
+{
+	struct env *e = *state;
+	struct store *st = open_ok(e->path);
+	struct scan_plan plan = { 42, 0, 1, "ab", 10, "[\"scan\"]" };
+	int64_t scan = 0;
+
+	store_set_batch(st, 1000, 0);
+	assert_int_equal(store_scan_begin(st, "w", "", &scan), 0);
+	assert_int_equal(store_scan_set_plan(st, scan, &plan), 0);
+	add_at(st, scan, "127.0.5.1", 0);
+	add_at(st, scan, "127.0.5.2", 1);
+	add_at(st, scan, "127.0.5.4", 3);
+	store_scan_progress(st, scan, 2);
+	/* Not committed yet: neither the results nor the watermark. */
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations"), 0);
+	assert_int_equal(q_int(e->path, "SELECT resume_pos FROM scans"), 0);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations"), 3);
+	assert_int_equal(q_int(e->path, "SELECT resume_pos FROM scans"), 2);
+	assert_true(q_int(e->path, "SELECT heartbeat FROM scans") >= time(NULL) - 5);
+	assert_int_equal(q_int(e->path, "SELECT group_concat(pos, ',') = '0,1,3' FROM"
+	                                " (SELECT pos FROM observations ORDER BY pos)"), 1);
+	/* Progress alone (skipped endpoints) is committed on its own. */
+	store_scan_progress(st, scan, 5);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(q_int(e->path, "SELECT resume_pos FROM scans"), 5);
+	/* A plain store_add_result has no position. */
+	add_failed(st, scan, 6, 1, 1);
+	assert_int_equal(store_close(st), 0);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations WHERE pos IS NULL"), 1);
+}
+
+struct stored_list {
+	char text[256];
+};
+
+static int collect_stored(void *arg, uint64_t pos, const char *ip)
+{
+	struct stored_list *l = arg;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "%llu=%s ", (unsigned long long)pos, ip);
+	return 0;
+}
+
+/* The plan survives as stored (a seed with its top bit set included); --resume finds the scan
+ * by id or by name, and reads what was stored above the watermark. */
+static void test_plan_and_resume_info(void **state)
+{
+	struct env *e = *state;
+	struct store *st = open_ok(e->path);
+	struct scan_plan plan = { 0xfedcba9876543210ULL, 2, 4, "hash", 1000, "[\"scan\",\"x\"]" };
+	struct scan_info si;
+	struct stored_list l = { "" };
+	int64_t done = 0, scan = 0;
+
+	assert_int_equal(store_scan_begin(st, "nightly", "", &done), 0);
+	assert_int_equal(store_scan_end(st, done, NULL, "done"), 0);
+	assert_int_equal(store_scan_info(st, 0, "nightly", &si), 1); /* the latest, even done */
+	assert_int_equal(si.id, done);
+	assert_string_equal(si.status, "done");
+	scan_info_free(&si);
+	assert_int_equal(store_scan_begin(st, "nightly", "", &scan), 0);
+	assert_int_equal(store_scan_set_plan(st, scan, &plan), 0);
+	assert_int_equal(store_scan_claim(st, scan, "host-a", 4242), 0);
+	add_at(st, scan, "127.0.7.1", 2);
+	add_at(st, scan, "127.0.7.2", 6);
+	add_at(st, scan, "127.0.7.3", 10);
+	store_scan_progress(st, scan, 6);
+	assert_int_equal(store_flush(st), 0);
+
+	assert_int_equal(store_scan_info(st, 0, "nightly", &si), 1);
+	assert_int_equal(si.id, scan);
+	assert_string_equal(si.status, "running");
+	assert_int_equal(si.has_plan, 1);
+	assert_true(si.seed == 0xfedcba9876543210ULL);
+	assert_int_equal(si.shard, 2);
+	assert_int_equal(si.nshards, 4);
+	assert_string_equal(si.space_hash, "hash");
+	assert_int_equal(si.space_size, 1000);
+	assert_string_equal(si.argv_json, "[\"scan\",\"x\"]");
+	assert_int_equal(si.resume_pos, 6);
+	assert_string_equal(si.run_host, "host-a");
+	assert_int_equal(si.run_pid, 4242);
+	assert_int_equal(si.merged, 0);
+	scan_info_free(&si);
+	assert_int_equal(store_scan_info(st, 0, "other", &si), 0);
+	assert_int_equal(store_scan_info(st, done, NULL, &si), 1); /* by id: any status */
+	assert_string_equal(si.status, "done");
+	assert_int_equal(si.has_plan, 0);
+	scan_info_free(&si);
+
+	assert_int_equal(store_each_stored_from(st, scan, 6, collect_stored, &l), 0);
+	assert_string_equal(l.text, "6=127.0.7.2 10=127.0.7.3 ");
+	/* Interrupted, then claimed again by a resume: running, no end time. */
+	assert_int_equal(store_scan_end(st, scan, NULL, "interrupted"), 0);
+	assert_int_equal(store_scan_claim(st, scan, "host-b", 7), 0);
+	assert_int_equal(store_close(st), 0);
+	assert_text(e->path, "SELECT status || '|' || coalesce(ended, 'none') || '|' || run_host"
+	                     " FROM scans WHERE id = 2", "running|none|host-b");
+}
+
+/* Killed mid-sweep: every position below the committed watermark is committed. */
+static void test_crash_watermark(void **state)
+{
+	struct env *e = *state;
+	int status = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256], ip[32];
+		int64_t scan = 0;
+		struct store *st = store_open(e->path, err, sizeof(err));
+
+		if (st == NULL || store_scan_begin(st, "crash", "", &scan) != 0)
+			_exit(2);
+		store_set_batch(st, 7, 0);
+		/* Results finish out of order: position i + 2 before i (a slow endpoint). */
+		for (int i = 0; i < 40; i++) {
+			struct observation *o = obs_new();
+			int64_t pos = i % 3 == 0 ? i + 2 : i % 3 == 2 ? i - 2 : i;
+
+			snprintf(ip, sizeof(ip), "127.0.8.%d", (int)pos + 1);
+			snprintf(o->ip, sizeof(o->ip), "%s", ip);
+			o->port = 443;
+			o->started = 100;
+			obs_set_error(o, EP_REFUSED, "refused");
+			if (store_add_result_pos(st, scan, o, NULL, pos) != 0)
+				_exit(3);
+			obs_free(o);
+			/* the lowest position not delivered yet */
+			store_scan_progress(st, scan, (uint64_t)(i % 3 == 0 ? i : i + 1));
+		}
+		raise(SIGKILL);
+		_exit(4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_text(e->path, "PRAGMA integrity_check", "ok");
+	assert_true(q_int(e->path, "SELECT resume_pos FROM scans") > 0);
+	assert_int_equal(q_int(e->path, "WITH RECURSIVE p(v) AS (SELECT 0 UNION ALL SELECT v + 1"
+	                                " FROM p WHERE v + 1 < (SELECT resume_pos FROM scans))"
+	                                " SELECT count(*) FROM p WHERE NOT EXISTS"
+	                                " (SELECT 1 FROM observations WHERE pos = p.v)"), 0);
+}
+
+/* One input database of the merge test: scans of `name` (seed 7, space "space", 2 shards). */
+static void shard_db(const char *path, int shard, int run, int with_extra)
+{
+	char err[512], ip[32];
+	struct store *st = store_open(path, err, sizeof(err));
+	struct fake_cert inter, leaf;
+	struct scan_plan plan = { 7, (uint32_t)shard, 2, "space", 8, "[\"scan\"]" };
+	int64_t scan = 0;
+
+	if (st == NULL)
+		fail_msg("%s", err);
+	cert_init(&inter, "Merge Intermediate", "Merge Root", 2000000000);
+	assert_int_equal(store_scan_begin(st, "nightly", "certsweep scan --shard", &scan), 0);
+	assert_int_equal(store_scan_set_plan(st, scan, &plan), 0);
+	for (int i = 0; i < 4; i++) {
+		struct fake_cert *chain[2] = { &leaf, &inter };
+		struct fake_an fa;
+		struct observation *o;
+		char cn[64];
+
+		snprintf(cn, sizeof(cn), "m%d.r%d.example.test", shard * 4 + i, run);
+		snprintf(ip, sizeof(ip), "10.9.%d.%d", shard, i + 1);
+		cert_init(&leaf, cn, "Merge Intermediate", 1900000000 + run);
+		o = make_obs(ip, 443, cn, 1000 + run, chain, 2);
+		an_init(&fa, chain, 2, 1);
+		an_finding(&fa, "ocsp.no_stapling", SEV_LOW, -1, "no OCSP staple");
+		an_finding(&fa, "cert.weak_key", SEV_HIGH, 0, "weak");
+		assert_int_equal(store_add_result_pos(st, scan, o, &fa.an, shard + 2 * i), 0);
+		obs_free(o);
+		cert_free(&leaf);
+	}
+	store_scan_progress(st, scan, 8);
+	assert_int_equal(store_scan_end(st, scan, NULL, "done"), 0);
+	if (with_extra) {
+		int64_t adhoc = 0, live = 0;
+
+		/* an ad-hoc scan (copied as it is) and one still running (left out) */
+		assert_int_equal(store_scan_begin(st, NULL, "adhoc", &adhoc), 0);
+		add_failed(st, adhoc, 9, 1, 3);
+		assert_int_equal(store_scan_end(st, adhoc, NULL, "interrupted"), 0);
+		assert_int_equal(store_scan_begin(st, "nightly", "live", &live), 0);
+		add_failed(st, live, 9, 10, 2);
+	}
+	assert_int_equal(store_close(st), 0);
+	cert_free(&inter);
+}
+
+static char *table_counts(const char *path)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM scans) || ' ' || (SELECT count(*) FROM endpoints) || ' ' ||"
+		" (SELECT count(*) FROM certificates) || ' ' || (SELECT count(*) FROM observations) || ' ' ||"
+		" (SELECT count(*) FROM observation_certs) || ' ' || (SELECT count(*) FROM findings) || ' ' ||"
+		" (SELECT count(*) FROM observation_findings) || ' ' ||"
+		" (SELECT count(*) FROM merged_sources)";
+
+	return q_text(path, sql);
+}
+
+static void test_merge(void **state)
+{
+	struct env *e = *state;
+	char in0[160], in1[160], err[512];
+	struct merge_stats ms;
+	struct store *st;
+	char *before, *after;
+
+	snprintf(in0, sizeof(in0), "%s/shard0.db", e->dir);
+	snprintf(in1, sizeof(in1), "%s/shard1.db", e->dir);
+	shard_db(in0, 0, 0, 1);
+	shard_db(in1, 1, 0, 0);
+
+	st = store_open_flags(e->path, 1, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_merge(st, in0, &ms), 0);
+	assert_int_equal(ms.scans, 2);       /* the shard and the ad-hoc scan */
+	assert_int_equal(ms.groups, 1);
+	assert_int_equal(ms.running, 1);
+	assert_int_equal(ms.observations, 7);
+	/* Half the shards: the merged scan is not complete. */
+	assert_text(e->path, "SELECT status || '|' || merged || '|' || nshards || '|' ||"
+	                     " coalesce(shard, 'none') FROM scans WHERE name = 'nightly'",
+	            "interrupted|1|2|none");
+	assert_int_equal(store_merge(st, in1, &ms), 0);
+	assert_int_equal(ms.scans, 1);
+	assert_int_equal(ms.observations, 4);
+	assert_text(e->path, "SELECT count(*) || '|' || status || '|' || total_endpoints || '|' ||"
+	                     " total_tls || '|' || total_unique_certs FROM scans WHERE name = 'nightly'",
+	            "1|done|8|8|9");
+	/* Certificates by SHA-256: 8 leaves, one intermediate; findings by natural key. */
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM certificates"), 9);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM findings"), 16);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observation_findings x JOIN"
+	                                " observations o ON o.id = x.observation_id"
+	                                " JOIN findings f ON f.id = x.finding_id"
+	                                " WHERE f.endpoint_id = o.endpoint_id"), 16);
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observation_certs oc JOIN"
+	                                " certificates c ON c.id = oc.certificate_id"
+	                                " WHERE oc.position = 1 AND c.subject_cn = 'Merge Intermediate'"), 8);
+	assert_int_equal(q_int(e->path, "SELECT count(DISTINCT pos) FROM observations o JOIN scans s"
+	                                " ON s.id = o.scan_id WHERE s.merged = 1"), 8);
+	assert_text(e->path, "SELECT status FROM scans WHERE args = 'adhoc'", "interrupted");
+
+	/* Merging again changes nothing. */
+	before = table_counts(e->path);
+	assert_int_equal(store_merge(st, in0, &ms), 0);
+	assert_int_equal(ms.scans, 0);
+	assert_int_equal(ms.unchanged, 2);
+	assert_int_equal(ms.running, 1);
+	assert_int_equal(store_merge(st, in1, &ms), 0);
+	assert_int_equal(ms.unchanged, 1);
+	after = table_counts(e->path);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	/* The output itself is refused, and so is a file that is no certsweep database. */
+	assert_int_equal(store_merge(st, e->path, &ms), -1);
+	assert_non_null(strstr(store_errmsg(st), "output database itself"));
+	unlink_db(in1);
+	spit(in1, "garbage garbage garbage", 23);
+	assert_int_equal(store_merge(st, in1, &ms), -1);
+	assert_int_equal(store_close(st), 0);
+
+	/* The next run of the sweep, in the same shard databases: a second merged scan. */
+	unlink_db(in1);
+	shard_db(in0, 0, 1, 0);
+	shard_db(in1, 1, 1, 0);
+	st = store_open_flags(e->path, 1, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_merge(st, in0, &ms), 0);
+	assert_int_equal(ms.scans, 1);
+	assert_int_equal(store_merge(st, in1, &ms), 0);
+	assert_int_equal(ms.scans, 1);
+	assert_int_equal(store_close(st), 0);
+	assert_text(e->path, "SELECT group_concat(status, ',') FROM (SELECT status FROM scans"
+	                     " WHERE merged = 1 ORDER BY id)", "done,done");
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM observations o JOIN scans s"
+	                                " ON s.id = o.scan_id WHERE s.merged = 1"), 16);
+	/* run 1's leaves are other certificates: 8 more */
+	assert_int_equal(q_int(e->path, "SELECT count(*) FROM certificates"), 17);
+	unlink_db(in0);
+	unlink_db(in1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1221,6 +1568,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_keeps_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sql_injection_verbatim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_100k, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress_with_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_and_resume_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_watermark, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
