@@ -194,6 +194,8 @@
 		version: EP.s('version'), cipher: EP.s('cipher'), grade: EP.s('grade'),
 		country: EP.s('country'), verified: EP.f('verified'), preferred: EP.f('preferred'),
 		cert: EP.raw('cert'), findings: EP.raw('findings'), order: EP.raw('order'),
+		owner: EP.s('owner'), unit: EP.s('unit'), site: EP.s('site'), source: EP.s('source'),
+		passiveOnly: EP.f('passive_only'),
 	};
 	const ce = {
 		sha256: CE.s('sha256'), cn: CE.s('cn'), subject: CE.s('subject'),
@@ -214,6 +216,7 @@
 		id: OR.s('id'), idNum: OR.i('id'), status: OR.s('status'),
 		ca_state: OR.s('ca_state'), cn: OR.s('cn'), sans: OR.s('sans'),
 		endpoints: OR.s('endpoints'), updated: OR.raw('updated'), cert: OR.raw('cert'),
+		eps: OR.raw('eps'),
 	};
 	const fixes = data.fixes !== null && typeof data.fixes === 'object' &&
 		!Array.isArray(data.fixes) ? data.fixes : {};
@@ -1244,6 +1247,42 @@
 		return false;
 	})();
 
+	/* Owner columns appear when an owner database was used, the source column when a capture
+	 * was read (certsweep sniff). */
+	const anyEp = (pred) => {
+		for (let i = 0; i < EP.n; i++)
+			if (pred(i))
+				return true;
+		return false;
+	};
+	const hasOwner = EP.has('owner') && anyEp((i) => ep.owner(i) !== '');
+	const hasPassive = EP.has('source') && anyEp((i) => ep.source(i) === 'passive');
+	/* "Payments · Retail · Frankfurt" */
+	function ownerText(i) {
+		if (i < 0)
+			return '';
+		return [ep.owner(i), ep.unit(i), ep.site(i)].filter((v) => v !== '').join(' \u00b7 ');
+	}
+	function sourceText(i) {
+		if (ep.passiveOnly(i) === 1)
+			return 'traffic only';
+		return ep.source(i);
+	}
+	/* The distinct owners of an order's endpoints. */
+	function orderOwners(o) {
+		const v = or.eps(o);
+		const seen = [];
+		if (!Array.isArray(v))
+			return '';
+		for (const x of v) {
+			const e = ref(x, EP);
+			const w = e < 0 ? '' : ep.owner(e);
+			if (w !== '' && !seen.includes(w))
+				seen.push(w);
+		}
+		return seen.join(', ');
+	}
+
 	function endpointsView() {
 		const columns = [
 			{ key: 'host', label: 'Host', text: (i) => ep.host(i) },
@@ -1278,6 +1317,11 @@
 		if (hasCountry)
 			columns.push({ key: 'country', label: 'Country',
 				text: (i) => ep.country(i) });
+		if (hasOwner)
+			columns.push({ key: 'owner', label: 'Owner', text: ownerText });
+		if (hasPassive)
+			columns.push({ key: 'source', label: 'Seen by', text: sourceText,
+				cls: (i) => ep.passiveOnly(i) === 1 ? 'warn' : '' });
 		columns.push(
 			{ key: 'cert', label: 'Certificate', text: (i) => certCell(epCert(i)),
 			  sort: (i) => {
@@ -1394,6 +1438,8 @@
 			  text: (f) => fmtTime(fi.first_seen(f)),
 			  sort: (f) => str(fi.first_seen(f)) },
 		];
+		if (hasOwner)
+			columns.push({ key: 'owner', label: 'Owner', text: (f) => ownerText(fEp(f)) });
 		const options = [['', 'all']];
 		for (const s of SEVERITIES)
 			options.push([s, s]);
@@ -1433,6 +1479,8 @@
 				return isInt(v) ? v : str(v);
 			  } },
 		];
+		if (hasOwner)
+			columns.push({ key: 'owner', label: 'Owners', text: orderOwners });
 		makeView({
 			name: 'orders', title: 'Orders', plural: 'orders', n: OR.n, columns,
 			rowClass: (o) => CLOSED_ORDERS.has(or.status(o)) ? 'closed' : '',

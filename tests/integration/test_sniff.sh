@@ -536,6 +536,19 @@ assert_contains "$html" '<figure class="chart" id="chart-countries">' "HTML repo
 assert_contains "$html" '<figcaption id="cap-countries">Endpoints by country</figcaption>' "HTML report: its caption"
 assert_contains "$html" '<title>DE: 1 endpoint</title>' "HTML report: the DE bar"
 assert_contains "$html" '<title>NL: 1 endpoint</title>' "HTML report: the NL bar"
+# In the browser: the owner beside every endpoint and finding.
+cp "$W/geo_html.out" "$W/geo.html"
+bjson=$(python3 "$CS_ROOT/tools/browser.py" --wait-for 'window.csReady === true' \
+	--fail-on-console-errors --only-file-requests \
+	--eval "[...document.querySelectorAll('#table-endpoints th')].map(t => t.dataset.col).join(' ')" \
+	--eval "[...document.querySelectorAll('#table-endpoints tbody td[data-col=owner]')].map(t => t.textContent).join('|')" \
+	--eval "document.querySelectorAll('#table-findings tbody td[data-col=owner]').length > 0 && [...document.querySelectorAll('#table-findings tbody td[data-col=owner]')].every(t => t.textContent.startsWith('Payments'))" \
+	"$W/geo.html")
+assert_eq 0 "$?" "HTML report with owners loads without console errors"
+assert_contains "$(printf '%s' "$bjson" | jq -r '.results[0].value')" "owner" "HTML: an Owner column"
+assert_contains "$(printf '%s' "$bjson" | jq -r '.results[1].value')" "Payments · Retail · Frankfurt" \
+	"HTML: the owner, unit and site of an endpoint"
+assert_eq true "$(printf '%s' "$bjson" | jq -r '.results[2].value')" "HTML: the owner beside every finding"
 # sniff enriches passive observations the same way.
 # shellcheck disable=SC2086
 sniff geosniff -r "$W/cap.pcap" --db "$W/geosniff.db" --json "$W/geosniff.ndjson" $GEO
