@@ -30,6 +30,11 @@ int cmd_checks(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_sniff(int argc, char **argv);
+struct store;
+/* Loads scans ida (older) and idb from st and prints their diff to stdout, as text or JSON
+ * (cli/cmd_diff.c; sweep uses it too). 0 nothing changed, 1 something did, -1 after printing
+ * why. */
+int cli_print_diff(struct store *st, int64_t ida, int64_t idb, int json);
 int cmd_merge(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);   /* cli/cmd_sweep.c: a configured sweep (cli/config.h) */
 int cmd_config(int argc, char **argv);  /* cli/cmd_config.c: config check */

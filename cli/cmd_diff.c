@@ -28,6 +28,37 @@ static const char *usage_text =
 	"  -f, --format FMT   text (default) or json (schema certsweep.diff/1)\n"
 	"      --exit-code    exit 1 when something changed, 0 when nothing did\n";
 
+int cli_print_diff(struct store *st, int64_t ida, int64_t idb, int json)
+{
+	struct inventory *a = NULL, *b = NULL;
+	struct diff_result d = { 0 };
+	char safe[512];
+	int rc = -1;
+
+	if (store_inventory_load(st, &(struct inv_scope){ .scan_id = ida }, &a) != 0 ||
+	    store_inventory_load(st, &(struct inv_scope){ .scan_id = idb }, &b) != 0) {
+		text_terminal(safe, sizeof(safe), store_errmsg(st));
+		cli_err("diff: %s", safe);
+		goto out;
+	}
+	if (diff_compute(a, b, &d) != 0) {
+		cli_err("diff: out of memory comparing scans %lld and %lld", (long long)ida,
+		        (long long)idb);
+		goto out;
+	}
+	if ((json ? diff_write_json(&d, stdout) : diff_write_text(&d, stdout)) != 0 ||
+	    fflush(stdout) != 0) {
+		cli_err("diff: write error");
+		goto out;
+	}
+	rc = diff_empty(&d) ? 0 : 1;
+out:
+	diff_free(&d);
+	inventory_free(a);
+	inventory_free(b);
+	return rc;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	enum { OPT_EXIT_CODE = 1 };
@@ -41,12 +72,10 @@ int cmd_diff(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db_path = "certsweep.db", *sweep = NULL;
-	struct inventory *a = NULL, *b = NULL;
-	struct diff_result d = { 0 };
 	struct store *st = NULL;
 	int64_t ida = 0, idb = 0;
 	char err[512], safe[512];
-	int ch, json = 0, exit_code = 0, rc = EXIT_RUNTIME, w;
+	int ch, json = 0, exit_code = 0, rc = EXIT_RUNTIME, r;
 	long v;
 
 	optind = 1;
@@ -109,26 +138,10 @@ int cmd_diff(int argc, char **argv)
 		        "scan ids: certsweep diff A B)", (long long)idb);
 		goto out;
 	}
-	if (store_inventory_load(st, &(struct inv_scope){ .scan_id = ida }, &a) != 0 ||
-	    store_inventory_load(st, &(struct inv_scope){ .scan_id = idb }, &b) != 0) {
-		text_terminal(safe, sizeof(safe), store_errmsg(st));
-		cli_err("%s (in %.200s)", safe, db_path);
+	if ((r = cli_print_diff(st, ida, idb, json)) < 0)
 		goto out;
-	}
-	if (diff_compute(a, b, &d) != 0) {
-		cli_err("out of memory comparing the scans");
-		goto out;
-	}
-	w = json ? diff_write_json(&d, stdout) : diff_write_text(&d, stdout);
-	if (w != 0 || fflush(stdout) != 0) {
-		cli_err("write error");
-		goto out;
-	}
-	rc = exit_code && !diff_empty(&d) ? EXIT_FINDINGS : EXIT_OK;
+	rc = exit_code && r == 1 ? EXIT_FINDINGS : EXIT_OK;
 out:
-	diff_free(&d);
-	inventory_free(a);
-	inventory_free(b);
 	store_close(st);
 	return rc;
 }

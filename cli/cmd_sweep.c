@@ -30,8 +30,6 @@
 #include "cli/cmd_alerts.h"
 #include "cli/config.h"
 #include "core/text.h"
-#include "report/diff.h"
-#include "store/inventory.h"
 #include "store/store.h"
 
 static const char *usage_text =
@@ -110,8 +108,6 @@ static int take_lock(const struct config_plan *plan, int *fd)
  * 0, or -1 after printing why. */
 static int run_diff(const struct config_plan *plan)
 {
-	struct inventory *a = NULL, *b = NULL;
-	struct diff_result d = { 0 };
 	struct store *st;
 	char err[512], safe[512];
 	int64_t ida, idb;
@@ -132,26 +128,8 @@ static int run_diff(const struct config_plan *plan)
 		rc = 0;
 		goto out;
 	}
-	if (store_inventory_load(st, &(struct inv_scope){ .scan_id = ida }, &a) != 0 ||
-	    store_inventory_load(st, &(struct inv_scope){ .scan_id = idb }, &b) != 0) {
-		text_terminal(safe, sizeof(safe), store_errmsg(st));
-		cli_err("diff: %s", safe);
-		goto out;
-	}
-	if (diff_compute(a, b, &d) != 0) {
-		cli_err("diff: out of memory comparing scans %lld and %lld", (long long)ida,
-		        (long long)idb);
-		goto out;
-	}
-	if (diff_write_text(&d, stdout) != 0) {
-		cli_err("diff: write error");
-		goto out;
-	}
-	rc = 0;
+	rc = cli_print_diff(st, ida, idb, 0) < 0 ? -1 : 0;
 out:
-	diff_free(&d);
-	inventory_free(a);
-	inventory_free(b);
 	store_close(st);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/rd.h"
 #include "passive/tlsp.h"
 
 #define TLSP_MAX_RECORD (16384 + 2048)   /* record payload, as RFC 5246 allows ciphertext */
@@ -114,55 +115,5 @@ int tlsp_client_hello(struct tlsp_result *res, const unsigned char *body, size_t
                       size_t whylen);
 int tlsp_server_hello(struct tlsp_result *res, const unsigned char *body, size_t len, int *tls13,
                       int *hrr, char *why, size_t whylen);
-
-/* Byte cursor over untrusted input. */
-struct rd {
-	const unsigned char *p;
-	size_t n;
-};
-
-static inline int rd_skip(struct rd *r, size_t k)
-{
-	if (r->n < k)
-		return -1;
-	r->p += k;
-	r->n -= k;
-	return 0;
-}
-
-static inline int rd_u8(struct rd *r, unsigned *v)
-{
-	if (r->n < 1)
-		return -1;
-	*v = r->p[0];
-	return rd_skip(r, 1);
-}
-
-static inline int rd_u16(struct rd *r, unsigned *v)
-{
-	if (r->n < 2)
-		return -1;
-	*v = (unsigned)r->p[0] << 8 | r->p[1];
-	return rd_skip(r, 2);
-}
-
-/* Reads a vector with a `width`-byte length prefix (1, 2 or 3) into sub. */
-static inline int rd_vec(struct rd *r, int width, struct rd *sub)
-{
-	struct rd save = *r;
-	size_t len = 0;
-
-	if (r->n < (size_t)width)
-		return -1;
-	for (int i = 0; i < width; i++)
-		len = len << 8 | r->p[i];
-	if (rd_skip(r, (size_t)width) != 0 || r->n < len) {
-		*r = save;
-		return -1;
-	}
-	sub->p = r->p;
-	sub->n = len;
-	return rd_skip(r, len);
-}
 
 #endif

@@ -9,6 +9,7 @@
  * days_left is floor((not_after - now) / 1 day) with now = time(NULL) at the call.
  */
 #include "store/store_int.h"
+#include "store/inventory.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -127,27 +128,6 @@ static const char *col(sqlite3_stmt *s, int i)
 	return v ? v : "";
 }
 
-/* floor((t - now) / 86400) without overflow for any 64-bit t. */
-static int days_until(int64_t t, int64_t now)
-{
-	int64_t d = t / 86400 - now / 86400;
-	int64_t r = t % 86400 - now % 86400;
-
-	while (r < 0) {
-		r += 86400;
-		d--;
-	}
-	while (r >= 86400) {
-		r -= 86400;
-		d++;
-	}
-	if (d > 1000000)
-		d = 1000000;
-	if (d < -1000000)
-		d = -1000000;
-	return (int)d;
-}
-
 /* Writes the sorted distinct finding IDs of observation obs_id into buf. */
 static int findings_text(struct store *st, sqlite3_stmt *fs, int64_t obs_id, char *buf,
                          size_t len)
@@ -223,7 +203,7 @@ int store_each_leaf_row(struct store *st, int64_t scan_id, leaf_row_cb cb, void 
 		r.not_after = col(rows, 9);
 		/* Unknown expiry (certificate stored without analysis): not_after "" and 0 days. */
 		if (sqlite3_column_type(rows, 10) != SQLITE_NULL)
-			r.days_left = days_until(sqlite3_column_int64(rows, 10), now);
+			r.days_left = inv_days_until(sqlite3_column_int64(rows, 10), now);
 		r.preferred = sqlite3_column_int(rows, 11) != 0;
 		r.findings = findings;
 		r.sha256 = col(rows, 12);
