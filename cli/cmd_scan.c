@@ -178,28 +178,25 @@ static void on_result(void *arg, const struct observation *engine_obs)
 {
 	struct scan_run *r = arg;
 	const struct observation *obs = engine_obs;
-	struct observation *local = NULL;
+	struct observation local;
 	struct analysis *an;
 	char err[256];
 
 	if (r->geo != NULL) {
-		/* a shallow copy that adds the location: the engine's observation stays const */
-		if ((local = malloc(sizeof(*local))) == NULL) {
-			stop_fatal(r, "enrichment", "out of memory");
-			return;
-		}
-		*local = *engine_obs;
-		if (geo_lookup(r->geo, local->ip, &local->geo, err, sizeof(err)) != 0 &&
-		    local->ip[0] != '\0')
+		/* a shallow copy on the stack that adds the location: the engine's observation stays
+		 * const, and its chain and strings stay the engine's */
+		local = *engine_obs;
+		if (geo_lookup(r->geo, local.ip, &local.geo, err, sizeof(err)) != 0 &&
+		    local.ip[0] != '\0')
 			stop_fatal(r, "enrichment", err);
-		local->geo_looked_up = 1;
-		obs = local;
+		local.geo_looked_up = 1;
+		obs = &local;
 	}
 	an = analyze(r->az, obs);
 
 	if (an == NULL) {
 		stop_fatal(r, "analysis", "out of memory");
-		goto out;
+		return;
 	}
 	if (r->st != NULL) {
 		uint64_t pos = engine_result_pos(r->eng);
@@ -218,13 +215,11 @@ static void on_result(void *arg, const struct observation *engine_obs)
 		/* deep_start takes an; the NDJSON record is written when the analysis ends */
 		if (deep_start(&r->deep, obs, an, err, sizeof(err)) != 0)
 			stop_fatal(r, "deep analysis", err);
-		goto out;
+		return;
 	}
 	if (r->json != NULL && ndjson_write(r->json, obs, an) != 0)
 		stop_fatal(r, r->json_path, strerror(errno));
 	analysis_free(an);
-out:
-	free(local); /* shallow: the chain and strings belong to the engine's observation */
 }
 
 static void fmt_duration(char *buf, size_t len, double s)
