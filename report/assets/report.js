@@ -195,6 +195,7 @@
 		country: EP.s('country'), verified: EP.f('verified'), preferred: EP.f('preferred'),
 		cert: EP.raw('cert'), findings: EP.raw('findings'), order: EP.raw('order'),
 		owner: EP.s('owner'), unit: EP.s('unit'), site: EP.s('site'), source: EP.s('source'),
+		city: EP.s('city'), asn: EP.s('asn'), org: EP.s('org'),
 		passiveOnly: EP.f('passive_only'),
 	};
 	const ce = {
@@ -1256,6 +1257,7 @@
 		return false;
 	};
 	const hasOwner = EP.has('owner') && anyEp((i) => ep.owner(i) !== '');
+	const hasAsn = EP.has('asn') && anyEp((i) => ep.asn(i) !== '');
 	const hasPassive = EP.has('source') && anyEp((i) => ep.source(i) === 'passive');
 	/* "Payments · Retail · Frankfurt" */
 	function ownerText(i) {
@@ -1316,7 +1318,11 @@
 		];
 		if (hasCountry)
 			columns.push({ key: 'country', label: 'Country',
-				text: (i) => ep.country(i) });
+				text: (i) => [ep.country(i), ep.city(i)].filter((v) => v !== '')
+					.join(' \u00b7 ') });
+		if (hasAsn)
+			columns.push({ key: 'asn', label: 'Network',
+				text: (i) => [ep.asn(i), ep.org(i)].filter((v) => v !== '').join(' ') });
 		if (hasOwner)
 			columns.push({ key: 'owner', label: 'Owner', text: ownerText });
 		if (hasPassive)

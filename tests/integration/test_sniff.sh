@@ -549,6 +549,15 @@ assert_contains "$(printf '%s' "$bjson" | jq -r '.results[0].value')" "owner" "H
 assert_contains "$(printf '%s' "$bjson" | jq -r '.results[1].value')" "Payments · Retail · Frankfurt" \
 	"HTML: the owner, unit and site of an endpoint"
 assert_eq true "$(printf '%s' "$bjson" | jq -r '.results[2].value')" "HTML: the owner beside every finding"
+assert_contains "$(printf '%s' "$bjson" | jq -r '.results[0].value')" "asn" "HTML: a Network (ASN) column"
+bjson=$(python3 "$CS_ROOT/tools/browser.py" --wait-for 'window.csReady === true' \
+	--eval "[...document.querySelectorAll('#table-endpoints tbody td[data-col=asn]')].map(t => t.textContent).join('|')" \
+	--eval "[...document.querySelectorAll('#table-endpoints tbody td[data-col=country]')].map(t => t.textContent).join('|')" \
+	"$W/geo.html")
+assert_contains "$(printf '%s' "$bjson" | jq -r '.results[0].value')" "AS64500 Example Net" \
+	"HTML: the ASN and its organisation"
+assert_contains "$(printf '%s' "$bjson" | jq -r '.results[1].value')" "DE · Berlin" \
+	"HTML: country and city"
 # sniff enriches passive observations the same way.
 # shellcheck disable=SC2086
 sniff geosniff -r "$W/cap.pcap" --db "$W/geosniff.db" --json "$W/geosniff.ndjson" $GEO
