@@ -66,7 +66,7 @@
 		check('empty footer hidden', $('#table-endpoints tfoot').hidden, true);
 		check('endpoint headers', $$('#table-endpoints th[data-col]').map((th) => th.dataset.col),
 			['host', 'addr', 'sni', 'starttls', 'status', 'version', 'cipher', 'grade',
-				'country', 'cert', 'findings', 'order']);
+				'country', 'asn', 'cert', 'findings', 'order']);
 		check('aria-sort none before sorting', ariaSort('endpoints', 'host'), 'none');
 		check('IPv6 address in brackets', cells('endpoints', 'addr')[1], '[::1]:8443');
 		check('certificate cell: CN and days', cells('endpoints', 'cert')[0],
